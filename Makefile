@@ -1,0 +1,37 @@
+# Two set-up commands do everything on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench wheel-check clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## headline what-if report on the bundled models and devices
+	$(BIN)/perfsim report
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted in tests)
+	$(BIN)/python benchmarks/bench_predict.py
+	$(BIN)/python benchmarks/fidelity_h100.py
+
+wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it from outside the repo
+	rm -rf dist /tmp/perfsim-wheel-venv
+	$(BIN)/python -m build --wheel -o dist . >/dev/null
+	$(PY) -m venv /tmp/perfsim-wheel-venv
+	/tmp/perfsim-wheel-venv/bin/pip install -q dist/*.whl
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim list hardware | grep -q h100-sxm
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim list models | grep -q llama-3.1-8b
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim predict -m qwen3-8b -h h100-sxm --json >/dev/null
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "import sys, perfsim; \
+	bad = {'torch', 'streamlit', 'plotly', 'ray'} & set(sys.modules); assert not bad, bad; print('wheel ok')"
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache

@@ -1,0 +1,3 @@
+from perfsim.cli import main
+
+main()

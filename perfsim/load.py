@@ -1,0 +1,54 @@
+"""Public loaders: `load_hardware` and `load_model` accept an id, a YAML path or an HF config.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+
+from pydantic import ValidationError
+
+from perfsim.catalog import find, parse_yaml
+from perfsim.errors import PerfsimInputError, describe_validation_error
+from perfsim.hardware import HardwareProfile
+from perfsim.model import ModelSpec
+
+
+def load_hardware(name_or_path: str | os.PathLike | HardwareProfile) -> HardwareProfile:
+    """A bundled profile id (`perfsim list hardware`), a YAML path, or a profile (returned as is)."""
+    if isinstance(name_or_path, HardwareProfile):
+        return name_or_path
+    source, text = find("hwprofiles", name_or_path)
+    return _validated_hardware(source, text)
+
+
+def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:
+    """A bundled model id (`perfsim list models`), a perfsim YAML, or a Hugging Face config.json."""
+    if isinstance(name_or_path, ModelSpec):
+        return name_or_path
+    source, text = find("models", name_or_path)
+    if source.endswith(".json"):
+        from perfsim.hf_import import model_from_hf_config
+
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PerfsimInputError(f"{source}: malformed JSON at line {exc.lineno}.") from None
+        return model_from_hf_config(config, source=source)
+    return _validated_model(source, text)
+
+
+@lru_cache(maxsize=256)
+def _validated_hardware(source: str, text: str) -> HardwareProfile:
+    try:
+        return HardwareProfile.model_validate(parse_yaml(source, text))
+    except ValidationError as exc:
+        raise describe_validation_error(source, exc) from None
+
+
+@lru_cache(maxsize=256)
+def _validated_model(source: str, text: str) -> ModelSpec:
+    try:
+        return ModelSpec.model_validate(parse_yaml(source, text))
+    except ValidationError as exc:
+        raise describe_validation_error(source, exc) from None

@@ -1,0 +1,111 @@
+"""FlashAttention-style fused attention for prefill (compute-bound) and decode (KV-read-bound).
+
+Work is counted exactly for causal and sliding-window masks: query at absolute position p sees
+min(p + 1, window) keys. FlashAttention skips fully masked key blocks but computes diagonal
+blocks in full, so half a query tile of extra keys per query is added for causal masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from perfsim.ops.base import Cost, Op, dominant, register_op
+from perfsim.units import DTYPE_BYTES
+
+
+def visible_keys(q_len, kv_len, window=None, causal=True):
+    """Sum over the q_len newest queries of the keys each attends to (kv_len includes them)."""
+    q_len = np.asarray(q_len, dtype=float)
+    kv_len = np.asarray(kv_len, dtype=float)
+    if not causal:
+        per_query = kv_len if window is None else np.minimum(kv_len, window)
+        return q_len * per_query
+    lo, hi = kv_len - q_len + 1, kv_len  # visible counts x = p + 1 run from lo to hi
+
+    def tri(x):  # sum of 1..x
+        return x * (x + 1) / 2
+
+    if window is None:
+        return tri(hi) - tri(lo - 1)
+    cap = np.clip(window, lo - 1, hi)  # queries up to `cap` see all their keys, later ones `window`
+    return tri(cap) - tri(lo - 1) + window * (hi - cap)
+
+
+@register_op("attention")
+@dataclass(frozen=True)
+class Attention(Op):
+    """Core attention (QK^T, softmax, PV) for `batch` sequences of `q_len` new tokens each.
+
+    `kv_len` is the total number of keys per sequence including the new tokens. Decode phase is
+    q_len new tokens (1, or k+1 for speculative verification) against a cached prefix.
+    """
+
+    phase: Literal["prefill", "decode"]
+    batch: float | np.ndarray
+    q_len: float | np.ndarray
+    kv_len: float | np.ndarray
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    window: int | None = None
+    dtype: str = "bf16"
+    kv_dtype: str | None = None
+    causal: bool = True
+
+    def __post_init__(self) -> None:
+        if self.phase not in ("prefill", "decode"):
+            raise ValueError(f"phase must be 'prefill' or 'decode', not {self.phase!r}")
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError("num_heads must be a multiple of num_kv_heads")
+
+    def _keys_read(self):
+        """Keys (and values) each sequence must read from memory."""
+        if self.window is None:
+            return self.kv_len
+        return np.minimum(self.kv_len, self.window + self.q_len - 1)
+
+    def cost(self) -> Cost:
+        a = DTYPE_BYTES[self.dtype]
+        kv_b = DTYPE_BYTES[self.kv_dtype or self.dtype]
+        scores = self.batch * self.num_heads * visible_keys(
+            self.q_len, self.kv_len, self.window, self.causal
+        )
+        flops = 4.0 * self.head_dim * scores
+        q_and_o = 2.0 * self.batch * self.q_len * self.num_heads * self.head_dim * a
+        kv = 2.0 * self.batch * self._keys_read() * self.num_kv_heads * self.head_dim * kv_b
+        return Cost(flops, q_and_o + kv)
+
+    def _terms(self, hw):
+        eff = hw.efficiency_in_use.attention
+        n_sm = hw.compute.sm_count
+        cost = self.cost()
+        e = eff.prefill_e.get(self.dtype, eff.prefill_e.get("bf16", 0.5))
+        peak = hw.peak_flops(self.dtype) * e
+        scores = visible_keys(self.q_len, self.kv_len, self.window, self.causal)
+        if self.causal:  # diagonal blocks are computed in full
+            scores = np.minimum(scores + self.q_len * eff.tile_q / 2, self.q_len * self.kv_len)
+        flops = 4.0 * self.head_dim * self.batch * self.num_heads * scores
+        if self.phase == "prefill":
+            ctas = self.batch * self.num_heads * np.ceil(self.q_len / eff.tile_q)
+            u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)
+            keys_per_query = scores / np.maximum(self.q_len, 1)
+            u_kv = keys_per_query / (keys_per_query + eff.kv_half)
+            t_c = flops / np.maximum(peak * u_wave * u_kv, 1.0)
+            t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * hw.efficiency_in_use.memory.e_bw)
+        else:  # split-KV decoding keeps all SMs busy; the KV stream is the roof
+            rows = np.maximum(self.q_len * self.num_heads / self.num_kv_heads, 1)
+            padded = np.maximum(rows, eff.min_query_rows) / rows  # MMA tiles have >= M rows
+            t_c = flops * padded / peak
+            t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.decode_e_bw)
+        return t_c, t_m, eff.t_fixed_s
+
+    def time(self, hw):
+        t_c, t_m, fixed = self._terms(hw)
+        active = (self.batch > 0) & (self.q_len > 0)
+        return np.where(active, fixed + np.maximum(t_c, t_m), 0.0)
+
+    def bound(self, hw) -> str:
+        return dominant(*self._terms(hw))

@@ -1,0 +1,100 @@
+"""Operator protocol, cost value type and registry.
+
+Every op is a frozen dataclass of shapes. Shapes may be numpy arrays (all broadcastable), which is
+how the vectorised sweep path evaluates thousands of (batch, context) points in one call: op code
+uses only numpy ufuncs (np.ceil, np.maximum, np.where) and never branches on a shape value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from perfsim.hardware import HardwareProfile
+
+ArrayLike = "float | np.ndarray"
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """FLOPs (one FMA = 2) and bytes moved to/from device memory."""
+
+    flops: float | np.ndarray
+    bytes: float | np.ndarray
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.flops + other.flops, self.bytes + other.bytes)
+
+
+class Op:
+    """Base of all operators. Subclasses set `family` and implement `cost` and `time`."""
+
+    family: ClassVar[str] = "op"
+    #: Kernels launched; launch overhead and CUDA-graph node costs scale with it.
+    kernels: ClassVar[int] = 1
+
+    def cost(self) -> Cost:
+        raise NotImplementedError
+
+    def time(self, hw: HardwareProfile) -> float | np.ndarray:
+        """Device time in seconds when launched back to back (launch cost hidden)."""
+        raise NotImplementedError
+
+    def bound(self, hw: HardwareProfile) -> str:
+        """'compute', 'memory' or 'overhead': which term dominates this op's time."""
+        return "memory"
+
+    @property
+    def kernel_count(self) -> int:
+        return self.kernels
+
+
+_REGISTRY: dict[str, type[Op]] = {}
+O = TypeVar("O", bound=type[Op])
+
+
+def register_op(name: str) -> Callable[[O], O]:
+    """Register an op class under the name used in breakdowns and YAML."""
+
+    def deco(cls: O) -> O:
+        if name in _REGISTRY:
+            raise ValueError(f"op '{name}' registered twice")
+        cls.family = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def registered_ops() -> dict[str, type[Op]]:
+    return dict(_REGISTRY)
+
+
+def kernel_time(hw: HardwareProfile, op: Op) -> float:
+    """Seconds one op takes on a profile (a float for scalar shapes, an array otherwise)."""
+    t = op.time(hw)
+    return float(t) if np.ndim(t) == 0 else t
+
+
+def roofline_time(
+    flops: float | np.ndarray,
+    bytes_moved: float | np.ndarray,
+    flops_per_s: float | np.ndarray,
+    bytes_per_s: float | np.ndarray,
+    t_fixed_s: float,
+    active: float | np.ndarray = 1.0,
+) -> float | np.ndarray:
+    """t_fixed + max(compute, memory); zero where the op has no work (`active` false)."""
+    t = t_fixed_s + np.maximum(flops / flops_per_s, bytes_moved / bytes_per_s)
+    return np.where(active, t, 0.0)
+
+
+def dominant(flop_time: float | np.ndarray, mem_time: float | np.ndarray, fixed: float) -> str:
+    """Classify by the larger roofline term; 'overhead' if the fixed cost exceeds both."""
+    f, m = float(np.max(flop_time)), float(np.max(mem_time))
+    if fixed > max(f, m):
+        return "overhead"
+    return "compute" if f >= m else "memory"

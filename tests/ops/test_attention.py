@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perfsim.ops import Attention, kernel_time, visible_keys
+
+
+def _brute(q, kv, window):
+    return sum(min(p + 1, window) if window else p + 1 for p in range(kv - q, kv))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kv=st.integers(1, 3000), data=st.data(), window=st.one_of(st.none(), st.integers(1, 4000)))
+def test_visible_keys_matches_brute_force(kv, data, window):
+    q = data.draw(st.integers(1, kv))
+    assert visible_keys(q, kv, window) == _brute(q, kv, window)
+
+
+def test_bidirectional_attention_sees_everything():
+    assert visible_keys(32, 1000, causal=False) == 32 * 1000
+
+
+def _prefill(seq, window=None, batch=1):
+    return Attention("prefill", batch, seq, seq, 32, 8, 128, window=window)
+
+
+def test_causal_prefill_flops_are_half_of_full():
+    op = _prefill(8192)
+    full = 4 * 32 * 128 * 8192 * 8192
+    assert op.cost().flops == pytest.approx(full / 2, rel=1e-3)
+
+
+def test_sliding_window_caps_prefill_time_growth(h100):
+    full = [kernel_time(h100, _prefill(s)) for s in (4096, 8192, 16384)]
+    swa = [kernel_time(h100, _prefill(s, window=1024)) for s in (4096, 8192, 16384)]
+    assert full[2] / full[1] > 3.5  # quadratic
+    assert swa[2] / swa[1] < 2.2  # linear once past the window
+    assert all(s < f for s, f in zip(swa, full))
+
+
+def test_decode_reads_the_whole_kv_cache_once(h100):
+    op = Attention("decode", 16, 1, 4096, 32, 8, 128)
+    kv = 2 * 16 * 4096 * 8 * 128 * 2
+    assert op.cost().bytes >= kv
+    assert op.bound(h100) == "memory"
+    windowed = Attention("decode", 16, 1, 4096, 32, 8, 128, window=128)
+    assert windowed.cost().bytes < kv / 16
+
+
+@settings(max_examples=100, deadline=None)
+@given(b=st.integers(1, 256), ctx=st.integers(1, 65536), extra=st.integers(1, 4096))
+def test_decode_time_non_decreasing_in_context_and_batch(h100, b, ctx, extra):
+    base = kernel_time(h100, Attention("decode", b, 1, ctx, 32, 8, 128))
+    assert kernel_time(h100, Attention("decode", b, 1, ctx + extra, 32, 8, 128)) >= base
+    assert kernel_time(h100, Attention("decode", b + extra, 1, ctx, 32, 8, 128)) >= base
+
+
+def test_empty_batch_costs_nothing(h100):
+    assert kernel_time(h100, Attention("decode", 0, 1, 100, 32, 8, 128)) == 0.0
+    assert np.all(kernel_time(h100, Attention("prefill", np.array([0, 1]), 64, 64, 8, 8, 64)) >= 0)
+
+
+def test_bad_phase_and_heads_are_rejected():
+    with pytest.raises(ValueError, match="phase"):
+        Attention("verify", 1, 1, 10, 8, 8, 64)
+    with pytest.raises(ValueError, match="multiple"):
+        Attention("decode", 1, 1, 10, 8, 3, 64)
