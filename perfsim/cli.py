@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import typer
@@ -22,12 +21,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Predict LLM latency, throughput and memory on an accelerator.")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     hardware = "hardware"
     models = "models"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -51,8 +50,14 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str = "") -> None:
         for col in frame.columns:
             table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
         for _, row in frame.iterrows():
-            table.add_row(*[f"{v:,.4g}" if isinstance(v, float) else str(v) for v in row])
+            table.add_row(*[_cell(v) for v in row])
         Console(file=sys.stdout, width=200).print(table)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "—" if value != value else f"{value:,.4g}"  # NaN: not applicable (does not fit)
+    return str(value)
 
 
 @app.command("list")
@@ -111,8 +116,8 @@ def predict(
 
 @app.command()
 def report(
-    models: Optional[list[str]] = typer.Option(None, "--model", "-m", help="repeat for several"),
-    hardware: Optional[list[str]] = typer.Option(None, "--hardware", "-h", help="repeat for several"),
+    models: list[str] | None = typer.Option(None, "--model", "-m", help="repeat for several"),
+    hardware: list[str] | None = typer.Option(None, "--hardware", "-h", help="repeat for several"),
     prompt_len: int = typer.Option(1024), output_len: int = typer.Option(256),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
 ) -> None:
@@ -127,7 +132,7 @@ def report(
 @app.command("import-hf")
 def import_hf(
     config: Path = typer.Argument(..., help="a Hugging Face config.json"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write YAML here (default stdout)"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write YAML here (default stdout)"),
 ) -> None:
     """Convert a Hugging Face config.json into a perfsim model YAML."""
     from perfsim.hf_import import model_from_hf_config, model_to_yaml_dict

@@ -19,7 +19,7 @@ def load_hardware(name_or_path: str | os.PathLike | HardwareProfile) -> Hardware
     if isinstance(name_or_path, HardwareProfile):
         return name_or_path
     source, text = find("hwprofiles", name_or_path)
-    return _validated_hardware(source, text)
+    return _validated(HardwareProfile, source, text)
 
 
 def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:
@@ -35,20 +35,13 @@ def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:
         except json.JSONDecodeError as exc:
             raise PerfsimInputError(f"{source}: malformed JSON at line {exc.lineno}.") from None
         return model_from_hf_config(config, source=source)
-    return _validated_model(source, text)
+    return _validated(ModelSpec, source, text)
 
 
 @lru_cache(maxsize=256)
-def _validated_hardware(source: str, text: str) -> HardwareProfile:
+def _validated(schema: type[HardwareProfile] | type[ModelSpec], source: str, text: str):
+    """Parse and validate once per (schema, file contents); bad input becomes one sentence."""
     try:
-        return HardwareProfile.model_validate(parse_yaml(source, text))
-    except ValidationError as exc:
-        raise describe_validation_error(source, exc) from None
-
-
-@lru_cache(maxsize=256)
-def _validated_model(source: str, text: str) -> ModelSpec:
-    try:
-        return ModelSpec.model_validate(parse_yaml(source, text))
+        return schema.model_validate(parse_yaml(source, text))
     except ValidationError as exc:
         raise describe_validation_error(source, exc) from None

@@ -44,7 +44,8 @@ class MemoryReport:
             f"{model_id} at batch {batch} and context {context_len} needs "
             f"{format_bytes(self.total_bytes)} (weights {format_bytes(self.weights_bytes)}, "
             f"KV cache {format_bytes(self.kv_cache_bytes)}, state {format_bytes(self.state_bytes)}, "
-            f"activations {format_bytes(self.activation_bytes)}, runtime {format_bytes(self.reserved_bytes)}) "
+            f"activations {format_bytes(self.activation_bytes)}, "
+            f"runtime {format_bytes(self.reserved_bytes)}) "
             f"of the {format_bytes(self.usable_bytes)} usable on {hw_id}"
         )
         if self.fits:

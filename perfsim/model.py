@@ -8,7 +8,7 @@ YAML either lists blocks of operator names (with `repeat`) or gives a one-letter
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -124,7 +124,7 @@ class MoESpec(_Strict):
 
 
 OperatorSpec = Annotated[
-    Union[AttentionSpec, Mamba2Spec, LinearAttentionSpec, MLPSpec, MoESpec],
+    AttentionSpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec,
     Field(discriminator="type"),
 ]
 

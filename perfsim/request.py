@@ -16,7 +16,8 @@ from perfsim.errors import PerfsimInputError
 from perfsim.graph import Execution, StepBatch
 from perfsim.hardware import HardwareProfile
 from perfsim.load import load_hardware, load_model
-from perfsim.memory import MemoryReport, memory as _memory, require_fit
+from perfsim.memory import MemoryReport, require_fit
+from perfsim.memory import memory as _memory
 from perfsim.model import ModelSpec
 from perfsim.predict import StepResult, evaluate_step, step_latency
 

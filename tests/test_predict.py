@@ -100,7 +100,8 @@ def test_vectorised_grid_matches_scalar_calls(h100):
     assert len(grid) == 2 * 2 * 2 * 2
     for row in grid.sample(6, random_state=0).itertuples():
         model, hw = perfsim.load_model(row.model), perfsim.load_hardware(row.hardware)
-        scalar = perfsim.evaluate_step(model, hw, StepBatch(decode_seqs=row.batch, decode_context=row.context_len))
+        step = StepBatch(decode_seqs=row.batch, decode_context=row.context_len)
+        scalar = perfsim.evaluate_step(model, hw, step)
         assert row.latency_s == pytest.approx(scalar.latency_s, rel=1e-9)
 
 

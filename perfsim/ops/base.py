@@ -7,8 +7,9 @@ uses only numpy ufuncs (np.ceil, np.maximum, np.where) and never branches on a s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import numpy as np
 
@@ -52,14 +53,38 @@ class Op:
         return self.kernels
 
 
+class ScanOp(Op):
+    """Chunked recurrent scans (Mamba2 SSD, linear attention): Triton kernels with their own
+    efficiencies (`efficiency.scan`) and a fixed cost per launched kernel. Subclasses have
+    `batch`, `seq_len`, `dtype` fields and define `cost()` and `kernel_count`."""
+
+    batch: float | np.ndarray
+    seq_len: float | np.ndarray
+    dtype: str
+
+    def _terms(self, hw):
+        eff = hw.efficiency_in_use.scan
+        cost = self.cost()
+        t_c = cost.flops / (hw.peak_flops(self.dtype) * eff.e_flops)
+        t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.e_bw)
+        return t_c, t_m, eff.t_fixed_s * self.kernel_count
+
+    def time(self, hw):
+        t_c, t_m, fixed = self._terms(hw)
+        return np.where((self.batch > 0) & (self.seq_len > 0), fixed + np.maximum(t_c, t_m), 0.0)
+
+    def bound(self, hw) -> str:
+        return dominant(*self._terms(hw))
+
+
 _REGISTRY: dict[str, type[Op]] = {}
-O = TypeVar("O", bound=type[Op])
+OpClass = TypeVar("OpClass", bound=type[Op])
 
 
-def register_op(name: str) -> Callable[[O], O]:
+def register_op(name: str) -> Callable[[OpClass], OpClass]:
     """Register an op class under the name used in breakdowns and YAML."""
 
-    def deco(cls: O) -> O:
+    def deco(cls: OpClass) -> OpClass:
         if name in _REGISTRY:
             raise ValueError(f"op '{name}' registered twice")
         cls.family = name

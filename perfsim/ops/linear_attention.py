@@ -12,13 +12,13 @@ from typing import Literal
 
 import numpy as np
 
-from perfsim.ops.base import Cost, Op, dominant, register_op
+from perfsim.ops.base import Cost, ScanOp, register_op
 from perfsim.units import DTYPE_BYTES
 
 
 @register_op("linear_attention")
 @dataclass(frozen=True)
-class LinearAttention(Op):
+class LinearAttention(ScanOp):
     phase: Literal["prefill", "decode"]
     batch: float | np.ndarray
     seq_len: float | np.ndarray
@@ -52,17 +52,3 @@ class LinearAttention(Op):
         flops = tokens * h * (2.0 * c * ((2 if delta else 1) * dk + dv) + state_flops)
         chunks = self.batch * np.ceil(self.seq_len / self.chunk_size)
         return Cost(flops, io + 2.0 * chunks * h * dk * dv * 4.0 + state_rw)
-
-    def _terms(self, hw):
-        eff = hw.efficiency_in_use.scan
-        cost = self.cost()
-        t_c = cost.flops / (hw.peak_flops(self.dtype) * eff.e_flops)
-        t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.e_bw)
-        return t_c, t_m, eff.t_fixed_s * self.kernel_count
-
-    def time(self, hw):
-        t_c, t_m, fixed = self._terms(hw)
-        return np.where((self.batch > 0) & (self.seq_len > 0), fixed + np.maximum(t_c, t_m), 0.0)
-
-    def bound(self, hw) -> str:
-        return dominant(*self._terms(hw))

@@ -13,13 +13,13 @@ from typing import Literal
 
 import numpy as np
 
-from perfsim.ops.base import Cost, Op, dominant, register_op
+from perfsim.ops.base import Cost, ScanOp, register_op
 from perfsim.units import DTYPE_BYTES
 
 
 @register_op("mamba2")
 @dataclass(frozen=True)
-class Mamba2(Op):
+class Mamba2(ScanOp):
     """SSD core for `batch` sequences of `seq_len` new tokens (projections and conv are separate)."""
 
     phase: Literal["prefill", "decode"]
@@ -54,17 +54,3 @@ class Mamba2(Op):
         chunks = self.batch * np.ceil(self.seq_len / self.chunk_size)
         chunk_states = 2.0 * chunks * h * p * n * 4.0
         return Cost(flops, io + chunk_states + state_rw)
-
-    def _terms(self, hw):
-        eff = hw.efficiency_in_use.scan
-        cost = self.cost()
-        t_c = cost.flops / (hw.peak_flops(self.dtype) * eff.e_flops)
-        t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.e_bw)
-        return t_c, t_m, eff.t_fixed_s * self.kernel_count
-
-    def time(self, hw):
-        t_c, t_m, fixed = self._terms(hw)
-        return np.where((self.batch > 0) & (self.seq_len > 0), fixed + np.maximum(t_c, t_m), 0.0)
-
-    def bound(self, hw) -> str:
-        return dominant(*self._terms(hw))

@@ -36,7 +36,7 @@ def test_sliding_window_caps_prefill_time_growth(h100):
     swa = [kernel_time(h100, _prefill(s, window=1024)) for s in (4096, 8192, 16384)]
     assert full[2] / full[1] > 3.5  # quadratic
     assert swa[2] / swa[1] < 2.2  # linear once past the window
-    assert all(s < f for s, f in zip(swa, full))
+    assert all(s < f for s, f in zip(swa, full, strict=True))
 
 
 def test_decode_reads_the_whole_kv_cache_once(h100):
