@@ -27,6 +27,7 @@ class StepBatch:
     prefill_seqs: float | np.ndarray = 0
     prefill_tokens: float | np.ndarray = 0
     prefill_past: float | np.ndarray = 0
+    prefill_causal: bool = True  # False: bidirectional (full masked-diffusion recompute)
 
     @property
     def tokens(self):
@@ -113,7 +114,8 @@ class _Builder:
             ("attn_decode", Attention("decode", s.decode_seqs, s.decode_tokens,
                                       s.decode_context + s.decode_tokens, **common)),
             ("attn_prefill", Attention("prefill", s.prefill_seqs, s.prefill_tokens,
-                                       s.prefill_past + s.prefill_tokens, **common)),
+                                       s.prefill_past + s.prefill_tokens, causal=s.prefill_causal,
+                                       **common)),
             ("o_proj", self.gemm(self.t, self.h, hq * d)),
             *self.allreduce(),
         ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.graph import Execution, StepBatch
 from perfsim.hardware import HardwareProfile
@@ -19,7 +20,7 @@ from perfsim.load import load_hardware, load_model
 from perfsim.memory import MemoryReport, require_fit
 from perfsim.memory import memory as _memory
 from perfsim.model import ModelSpec
-from perfsim.predict import StepResult, evaluate_step, step_latency
+from perfsim.predict import StepResult, evaluate_step
 
 ModelLike = str | os.PathLike | ModelSpec
 HardwareLike = str | os.PathLike | HardwareProfile
@@ -41,8 +42,15 @@ class RequestResult:
     prompt_len: int
     output_len: int
     prefill: StepResult
-    decode: StepResult  # the step at the mean decode context, for its breakdown
+    decode: StepResult  # the target's forward at the mean decode context, for its breakdown
     memory: MemoryReport
+    decoding: str = "autoregressive"
+    tokens_per_iteration: float = 1.0
+
+    @property
+    def requests_per_s(self) -> float:
+        """Request-level rate: a model that writes longer outputs is not counted as faster."""
+        return self.batch / self.e2e_s
 
     def to_dict(self) -> dict[str, float | int | bool]:
         return {
@@ -50,6 +58,9 @@ class RequestResult:
             "tpot_s": self.tpot_s,
             "e2e_s": self.e2e_s,
             "tokens_per_s": self.tokens_per_s,
+            "requests_per_s": self.requests_per_s,
+            "decoding": self.decoding,
+            "tokens_per_iteration": self.tokens_per_iteration,
             "batch": self.batch,
             "prompt_len": self.prompt_len,
             "output_len": self.output_len,
@@ -115,17 +126,15 @@ def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int
 
 
 def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, output_len: int,
-             decoding: str | None = None, *, execution: Execution | None = None,
+             decoding: str | DecodingStrategy | None = None, *, execution: Execution | None = None,
              check_memory: bool = True) -> RequestResult:
-    """Prefill then `output_len - 1` decode steps for a batch of identical requests.
+    """Prefill, then decoding iterations until `output_len` tokens exist, for a batch of requests.
 
-    TTFT is the prefill latency (the first token is sampled from it); TPOT the mean decode step;
+    TTFT is the prefill latency (the first token is sampled from it). Each later iteration yields
+    the strategy's expected tokens per sequence; TPOT = iteration time / tokens per iteration;
     end-to-end = TTFT + (output_len - 1) x TPOT; tokens_per_s counts generated tokens of the batch.
     """
-    if decoding not in (None, "autoregressive"):
-        raise PerfsimInputError(
-            f"decoding {decoding!r} is not available; allowed: None or 'autoregressive'."
-        )
+    strategy = make_decoding(decoding)
     model, hw = load_model(model), load_hardware(hw)
     _check_positive(batch=batch, prompt_len=prompt_len, output_len=output_len)
     total = prompt_len + output_len + model.prefix_tokens
@@ -135,19 +144,21 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     if check_memory:
         require_fit(report, model.id, hw.id, batch, prompt_len + output_len)
     first = prefill(model, hw, batch, prompt_len, execution=execution, check_memory=False)
+    ttft = first.latency_s + strategy.prefill_extra_latency(model, hw, batch, prompt_len, execution)
     start = prompt_len + model.prefix_tokens
     steps = output_len - 1
+    per_iteration = strategy.expected_tokens()
     if steps:
         contexts = np.linspace(start, start + steps - 1, min(steps, MAX_DECODE_POINTS))
-        times = step_latency(model, hw, StepBatch(decode_seqs=batch, decode_context=contexts), execution)
-        tpot = float(np.mean(times))
+        times = strategy.iteration_latency(model, hw, batch, contexts, execution)
+        tpot = float(np.mean(times)) / per_iteration
         mid = int(round(start + (steps - 1) / 2))
     else:
         tpot, mid = 0.0, start
-    mid_step = evaluate_step(model, hw, StepBatch(decode_seqs=batch, decode_context=mid), execution)
-    e2e = first.latency_s + steps * tpot
+    mid_step = evaluate_step(model, hw, strategy.target_step(batch, mid), execution)
+    e2e = ttft + steps * tpot
     return RequestResult(
-        ttft_s=first.latency_s,
+        ttft_s=ttft,
         tpot_s=tpot,
         e2e_s=e2e,
         tokens_per_s=batch * output_len / e2e,
@@ -157,4 +168,6 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
         prefill=first,
         decode=mid_step,
         memory=report,
+        decoding=strategy.describe(),
+        tokens_per_iteration=per_iteration,
     )

@@ -1,0 +1,30 @@
+"""Decoding strategies: how tokens are produced per forward pass, and at what cost.
+
+Adding a strategy: a frozen dataclass subclassing `DecodingStrategy`, decorated with
+`@register_decoding("name")`, implementing expected_tokens, sample_tokens and iteration_latency.
+"""
+
+from perfsim.decoding.autoregressive import Autoregressive
+from perfsim.decoding.base import DecodingStrategy, register_decoding, registered_decodings
+from perfsim.decoding.diffusion import TiDAR, BlockDiffusion
+from perfsim.decoding.speculative import Speculative, expected_tokens_per_verify
+from perfsim.errors import PerfsimInputError
+
+
+def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStrategy:
+    """A strategy object from a registered name and its parameters (None = autoregressive)."""
+    if isinstance(name, DecodingStrategy):
+        return name
+    registry = registered_decodings()
+    if name is None:
+        name = "autoregressive"
+    if name not in registry:
+        raise PerfsimInputError(f"unknown decoding {name!r}; allowed: {', '.join(sorted(registry))}.")
+    try:
+        return registry[name](**params)
+    except TypeError as exc:
+        raise PerfsimInputError(f"decoding {name!r}: {exc}.") from None
+
+
+__all__ = ["Autoregressive", "BlockDiffusion", "DecodingStrategy", "Speculative", "TiDAR",
+           "expected_tokens_per_verify", "make_decoding", "register_decoding", "registered_decodings"]

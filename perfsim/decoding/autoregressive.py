@@ -1,0 +1,19 @@
+"""Autoregressive decoding: one target forward per token per sequence (the baseline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from perfsim.decoding.base import DecodingStrategy, register_decoding
+
+
+@register_decoding("autoregressive")
+@dataclass(frozen=True)
+class Autoregressive(DecodingStrategy):
+    def expected_tokens(self) -> float:
+        return 1.0
+
+    def sample_tokens(self, rng, size):
+        return np.ones(size, dtype=int)

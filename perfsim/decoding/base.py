@@ -1,0 +1,70 @@
+"""Decoding strategy protocol and registry.
+
+A strategy says (a) what one decoding iteration runs on the hardware (which forwards, how many
+query tokens each) and (b) how many tokens it yields per sequence, in expectation and as a sampled
+distribution. Acceptance rates and tokens per step are explicit inputs, never hidden constants.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+import numpy as np
+
+from perfsim.graph import StepBatch
+from perfsim.predict import step_latency
+
+if TYPE_CHECKING:
+    from perfsim.graph import Execution
+    from perfsim.hardware import HardwareProfile
+    from perfsim.model import ModelSpec
+
+
+class DecodingStrategy:
+    """Base class; subclasses are frozen dataclasses registered with `@register_decoding`."""
+
+    name = "strategy"
+
+    def expected_tokens(self) -> float:
+        """Expected tokens finalised per sequence per iteration."""
+        raise NotImplementedError
+
+    def sample_tokens(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Tokens finalised per sequence for `size` independent iterations."""
+        raise NotImplementedError
+
+    def target_step(self, batch, context) -> StepBatch:
+        """The target model's forward in one iteration (its shape decides the cost)."""
+        return StepBatch(decode_seqs=batch, decode_context=context)
+
+    def iteration_latency(self, target: ModelSpec, hw: HardwareProfile, batch, context,
+                          execution: Execution):
+        """Seconds for one iteration at `batch` sequences with `context` cached (array-capable)."""
+        return step_latency(target, hw, self.target_step(batch, context), execution)
+
+    def prefill_extra_latency(self, target: ModelSpec, hw: HardwareProfile, batch: int,
+                              prompt_len: int, execution: Execution) -> float:
+        """Work added to TTFT besides the target's prefill (e.g. a draft model's prefill)."""
+        return 0.0
+
+    def describe(self) -> str:
+        return self.name
+
+
+_REGISTRY: dict[str, type[DecodingStrategy]] = {}
+S = TypeVar("S", bound=type[DecodingStrategy])
+
+
+def register_decoding(name: str) -> Callable[[S], S]:
+    def deco(cls: S) -> S:
+        if name in _REGISTRY:
+            raise ValueError(f"decoding strategy '{name}' registered twice")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def registered_decodings() -> dict[str, type[DecodingStrategy]]:
+    return dict(_REGISTRY)

@@ -1,0 +1,112 @@
+"""Block diffusion (Fast-dLLM v2, Efficient-DLM, SDAR-style) and full masked diffusion.
+
+Each denoising forward processes a (sub-)block of query tokens: with a block-level KV cache the
+cached prefix is attended to and only `sub_block_size` queries run; without a cache (LLaDA/Dream
+style full bidirectional diffusion) every step recomputes the whole sequence bidirectionally.
+Tokens finalised per forward come from the confidence threshold and are an explicit input: a
+mean (`tokens_per_step`), a number of denoising steps per block (`steps_per_block`, e.g. from an
+R2-dLLM-style step-reduction policy), or a distribution of (tokens, probability) pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from perfsim.decoding.base import DecodingStrategy, register_decoding
+from perfsim.errors import PerfsimInputError
+from perfsim.graph import StepBatch
+
+
+@register_decoding("block_diffusion")
+@dataclass(frozen=True)
+class BlockDiffusion(DecodingStrategy):
+    block_size: int = 32
+    sub_block_size: int = 8
+    tokens_per_step: float | None = None
+    steps_per_block: int | None = None
+    distribution: tuple[tuple[int, float], ...] | None = None
+    kv_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.block_size < 1 or not 1 <= self.sub_block_size <= self.block_size:
+            raise PerfsimInputError(f"need 1 <= sub_block_size <= block_size (got {self.sub_block_size}, "
+                                    f"{self.block_size}).")
+        given = [x is not None for x in (self.tokens_per_step, self.steps_per_block, self.distribution)]
+        if sum(given) != 1:
+            raise PerfsimInputError("block diffusion needs exactly one of tokens_per_step, "
+                                    "steps_per_block or distribution.")
+        mean = self.expected_tokens()
+        if not 1.0 <= mean <= self.sub_block_size:
+            raise PerfsimInputError(f"tokens finalised per step must be in 1..{self.sub_block_size} "
+                                    f"(sub_block_size); got a mean of {mean:.3g}.")
+
+    def expected_tokens(self) -> float:
+        if self.tokens_per_step is not None:
+            return float(self.tokens_per_step)
+        if self.steps_per_block is not None:
+            return self.block_size / self.steps_per_block
+        values, probs = np.array(self.distribution, dtype=float).T
+        if abs(probs.sum() - 1.0) > 1e-6:
+            raise PerfsimInputError(f"distribution probabilities must sum to 1 (got {probs.sum():.4g}).")
+        return float(values @ probs)
+
+    def sample_tokens(self, rng, size):
+        if self.distribution is not None:
+            values, probs = np.array(self.distribution, dtype=float).T
+            return rng.choice(values.astype(int), size=size, p=probs)
+        mean = self.expected_tokens()  # two-point distribution on floor/ceil with that mean
+        low = np.floor(mean)
+        return (low + (rng.random(size) < mean - low)).astype(int)
+
+    def target_step(self, batch, context) -> StepBatch:
+        if self.kv_cache:
+            return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.sub_block_size)
+        return StepBatch(prefill_seqs=batch, prefill_tokens=context + self.block_size,
+                         prefill_causal=False)
+
+    def describe(self) -> str:
+        cache = "block KV cache" if self.kv_cache else "no cache"
+        return (f"block diffusion (block {self.block_size}, sub-block {self.sub_block_size}, "
+                f"{self.expected_tokens():.2f} tokens/step, {cache})")
+
+
+@register_decoding("tidar")
+@dataclass(frozen=True)
+class TiDAR(DecodingStrategy):
+    """One forward verifies the previous k drafts causally and pre-drafts the next block for every
+    acceptance outcome bidirectionally (TiDAR, papers.md section 2). Slots per forward default to
+    k + k (k + 1): the k drafts to verify plus a k-token mask block for each of the k + 1 possible
+    accepted prefixes; pass `slots_per_forward` when the mask layout differs."""
+
+    draft_len: int = 16
+    tokens_per_forward: float = 1.0
+    slots_per_forward: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.draft_len < 1:
+            raise PerfsimInputError(f"draft_len must be >= 1 (got {self.draft_len}).")
+        if not 1.0 <= self.tokens_per_forward <= self.draft_len + 1:
+            raise PerfsimInputError(f"tokens_per_forward (T/NFE) must be in 1..{self.draft_len + 1} "
+                                    f"(got {self.tokens_per_forward}).")
+        if self.slots_per_forward is not None and self.slots_per_forward < self.draft_len:
+            raise PerfsimInputError(f"slots_per_forward must be >= draft_len ({self.draft_len}).")
+
+    @property
+    def slots(self) -> int:
+        return self.slots_per_forward or self.draft_len * (self.draft_len + 2)
+
+    def expected_tokens(self) -> float:
+        return float(self.tokens_per_forward)
+
+    def sample_tokens(self, rng, size):
+        mean = self.tokens_per_forward
+        low = np.floor(mean)
+        return (low + (rng.random(size) < mean - low)).astype(int)
+
+    def target_step(self, batch, context) -> StepBatch:
+        return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.slots)
+
+    def describe(self) -> str:
+        return f"TiDAR (draft {self.draft_len}, {self.slots} slots, {self.tokens_per_forward} T/NFE)"

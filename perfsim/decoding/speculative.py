@@ -1,0 +1,118 @@
+"""Speculative decoding: k draft tokens, one target verification forward with k + 1 queries.
+
+Drafters: a separate bundled model (`draft="qwen3-0.6b"`), EAGLE-style single decoder layer on
+the target's features (`draft="eagle"`), or MTP heads inside the target (`draft="mtp"`; one
+extra decoder layer sharing the target's lm_head, so it costs the same per draft token).
+Acceptance: a scalar alpha (i.i.d. per position), a per-position list of conditional
+acceptance probabilities, or a measured mean number of tokens per verify step.
+Expected tokens per verify = 1 + sum_i prod_{j<=i} p_j, which for a scalar alpha is
+(1 - alpha^(k+1)) / (1 - alpha) (Leviathan et al., 2023).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from perfsim.decoding.base import DecodingStrategy, register_decoding
+from perfsim.errors import PerfsimInputError
+from perfsim.graph import StepBatch
+from perfsim.model import AttentionSpec, Mamba2Spec, LinearAttentionSpec, ModelSpec
+from perfsim.predict import step_latency
+
+
+def expected_tokens_per_verify(probabilities) -> float:
+    """1 + sum over draft positions of the probability that all drafts up to it are accepted."""
+    return 1.0 + float(np.sum(np.cumprod(np.asarray(probabilities, dtype=float))))
+
+
+def _single_layer_drafter(target: ModelSpec, kind: str) -> ModelSpec:
+    """One decoder layer with the target's first mixer and FFN, plus the target's lm_head."""
+    mixer = next(n for n, s in target.operators.items()
+                 if isinstance(s, AttentionSpec | Mamba2Spec | LinearAttentionSpec))
+    attn = next((n for n, s in target.operators.items() if isinstance(s, AttentionSpec)), mixer)
+    ffn = next((n for n, s in target.operators.items() if s.type in ("mlp", "moe")), None)
+    ops = [attn] + ([ffn] if ffn else [])
+    data = target.model_dump()
+    data.update(id=f"{target.id}-{kind}-drafter", display_name=f"{kind} drafter of {target.id}",
+                blocks=[{"repeat": 1, "ops": ops}], layer_pattern=None, pattern_ops=None,
+                operators={n: target.operators[n].model_dump() for n in ops},
+                published_params=None, published_active_params=None, prefix_tokens=0)
+    return ModelSpec.model_validate(data)
+
+
+@register_decoding("speculative")
+@dataclass(frozen=True)
+class Speculative(DecodingStrategy):
+    k: int
+    acceptance: float | tuple[float, ...] | None = None
+    mean_accepted_tokens: float | None = None
+    draft: str = "eagle"
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise PerfsimInputError(f"speculative k (draft length) must be >= 1 (got {self.k}).")
+        if (self.acceptance is None) == (self.mean_accepted_tokens is None):
+            raise PerfsimInputError("speculative decoding needs exactly one of acceptance or "
+                                    "mean_accepted_tokens.")
+        for p in self._per_position() if self.acceptance is not None else []:
+            if not 0.0 <= p <= 1.0:
+                raise PerfsimInputError(f"acceptance probabilities must be in 0..1 (got {p}).")
+        if self.mean_accepted_tokens is not None and not 1.0 <= self.mean_accepted_tokens <= self.k + 1:
+            raise PerfsimInputError(f"mean_accepted_tokens must be in 1..{self.k + 1} for k={self.k} "
+                                    f"(got {self.mean_accepted_tokens}).")
+
+    def _per_position(self) -> np.ndarray:
+        if self.acceptance is None:  # the i.i.d. alpha that reproduces the measured mean
+            target = self.mean_accepted_tokens
+            if target >= self.k + 1 - 1e-12:
+                alpha = 1.0
+            elif target <= 1 + 1e-12:
+                alpha = 0.0
+            else:
+                alpha = brentq(lambda a: expected_tokens_per_verify(np.full(self.k, a)) - target,
+                               0.0, 1.0)
+            return np.full(self.k, alpha)
+        if isinstance(self.acceptance, int | float):
+            return np.full(self.k, float(self.acceptance))
+        probs = np.asarray(self.acceptance, dtype=float)
+        if len(probs) != self.k:
+            raise PerfsimInputError(f"acceptance list has {len(probs)} entries; it needs k={self.k}.")
+        return probs
+
+    def expected_tokens(self) -> float:
+        return expected_tokens_per_verify(self._per_position())
+
+    def sample_tokens(self, rng, size):
+        accepted = rng.random((size, self.k)) < self._per_position()
+        return 1 + np.cumprod(accepted, axis=1).sum(axis=1)
+
+    def drafter(self, target: ModelSpec) -> ModelSpec:
+        from perfsim.load import load_model
+
+        if self.draft in ("eagle", "mtp"):
+            return _single_layer_drafter(target, self.draft)
+        drafter = load_model(self.draft)
+        if drafter.vocab_size != target.vocab_size:
+            raise PerfsimInputError(f"draft model {drafter.id} has vocab {drafter.vocab_size}, the "
+                                    f"target {target.id} has {target.vocab_size}; they must match.")
+        return drafter
+
+    def target_step(self, batch, context) -> StepBatch:
+        return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.k + 1)
+
+    def iteration_latency(self, target, hw, batch, context, execution):
+        drafter = self.drafter(target)
+        draft = step_latency(drafter, hw, StepBatch(decode_seqs=batch, decode_context=context), execution)
+        return self.k * draft + super().iteration_latency(target, hw, batch, context, execution)
+
+    def prefill_extra_latency(self, target, hw, batch, prompt_len, execution):
+        if self.draft in ("eagle", "mtp"):
+            return 0.0
+        step = StepBatch(prefill_seqs=batch, prefill_tokens=prompt_len)
+        return float(step_latency(self.drafter(target), hw, step, execution))
+
+    def describe(self) -> str:
+        return f"speculative ({self.draft}, k={self.k}, {self.expected_tokens():.2f} tokens/verify)"
