@@ -97,19 +97,49 @@ def predict(
     tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs"),
     eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
     breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
+    decoding: str = typer.Option("autoregressive", help="autoregressive | speculative | mtp | eagle | "
+                                 "diffusion | tidar"),
+    draft: str = typer.Option("eagle", help="speculative drafter: a model id, eagle or mtp"),
+    k: int = typer.Option(4, "--k", help="speculative draft length"),
+    acceptance: float | None = typer.Option(None, help="per-token draft acceptance rate"),
+    mean_accepted: float | None = typer.Option(None, help="measured tokens per verify step"),
+    block_size: int = typer.Option(32, help="diffusion block size"),
+    sub_block: int = typer.Option(8, help="diffusion sub-block size (query tokens per forward)"),
+    tokens_per_step: float | None = typer.Option(None, help="diffusion tokens finalised per step"),
+    steps_per_block: int | None = typer.Option(None, help="diffusion denoising steps per block"),
+    no_kv_cache: bool = typer.Option(False, help="diffusion: recompute the whole sequence each step"),
+    draft_len: int = typer.Option(16, help="TiDAR draft length"),
+    tokens_per_forward: float | None = typer.Option(None, help="TiDAR tokens per forward (T/NFE)"),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     as_json: bool = typer.Option(False, "--json", help="same as --format json"),
     as_csv: bool = typer.Option(False, "--csv", help="same as --format csv"),
 ) -> None:
     """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
+    from perfsim.decoding import BlockDiffusion, Speculative, TiDAR, make_decoding
     from perfsim.graph import Execution
     from perfsim.request import generate
 
     fmt = Format.json if as_json else Format.csv if as_csv else fmt
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
-    result = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
-    _emit(pd.DataFrame([{"model": model, "hardware": hardware, **result.to_dict()}]), fmt,
-          "perfsim predict")
+    if decoding in ("speculative", "mtp", "eagle"):
+        strategy = Speculative(k=k, acceptance=acceptance, mean_accepted_tokens=mean_accepted,
+                               draft=decoding if decoding != "speculative" else draft)
+    elif decoding in ("diffusion", "block_diffusion"):
+        strategy = BlockDiffusion(block_size=block_size, sub_block_size=sub_block,
+                                  tokens_per_step=tokens_per_step, steps_per_block=steps_per_block,
+                                  kv_cache=not no_kv_cache)
+    elif decoding == "tidar":
+        if tokens_per_forward is None:
+            _fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
+        strategy = TiDAR(draft_len=draft_len, tokens_per_forward=tokens_per_forward)
+    else:
+        strategy = make_decoding(decoding)
+    result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
+    row = {"model": model, "hardware": hardware, **result.to_dict()}
+    if result.decoding != "autoregressive":
+        ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
+        row["speedup_vs_ar"] = ar.e2e_s / result.e2e_s
+    _emit(pd.DataFrame([row]), fmt, "perfsim predict")
     if breakdown:
         _emit(result.decode.breakdown, fmt, "decode step breakdown (mean context)")
 

@@ -6,7 +6,8 @@ Adding a strategy: a frozen dataclass subclassing `DecodingStrategy`, decorated 
 
 from perfsim.decoding.autoregressive import Autoregressive
 from perfsim.decoding.base import DecodingStrategy, register_decoding, registered_decodings
-from perfsim.decoding.diffusion import TiDAR, BlockDiffusion
+from perfsim.decoding.diffusion import BlockDiffusion, TiDAR
+from perfsim.decoding.slots import free_token_slots
 from perfsim.decoding.speculative import Speculative, expected_tokens_per_verify
 from perfsim.errors import PerfsimInputError
 
@@ -26,5 +27,8 @@ def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStra
         raise PerfsimInputError(f"decoding {name!r}: {exc}.") from None
 
 
-__all__ = ["Autoregressive", "BlockDiffusion", "DecodingStrategy", "Speculative", "TiDAR",
-           "expected_tokens_per_verify", "make_decoding", "register_decoding", "registered_decodings"]
+__all__ = [
+    "Autoregressive", "BlockDiffusion", "DecodingStrategy", "Speculative", "TiDAR",
+    "expected_tokens_per_verify", "free_token_slots", "make_decoding", "register_decoding",
+    "registered_decodings",
+]

@@ -7,7 +7,8 @@ distribution. Acceptance rates and tokens per step are explicit inputs, never hi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 

@@ -19,7 +19,7 @@ from scipy.optimize import brentq
 from perfsim.decoding.base import DecodingStrategy, register_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.graph import StepBatch
-from perfsim.model import AttentionSpec, Mamba2Spec, LinearAttentionSpec, ModelSpec
+from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
 from perfsim.predict import step_latency
 
 
