@@ -21,6 +21,7 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted in tests)
 	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/fidelity_h100.py
+	$(BIN)/python benchmarks/paper_cases.py
 
 wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it from outside the repo
 	rm -rf dist /tmp/perfsim-wheel-venv
