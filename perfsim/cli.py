@@ -115,7 +115,7 @@ def predict(
     as_csv: bool = typer.Option(False, "--csv", help="same as --format csv"),
 ) -> None:
     """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
-    from perfsim.decoding import BlockDiffusion, Speculative, TiDAR, make_decoding
+    from perfsim.decoding import Autoregressive, BlockDiffusion, Speculative, TiDAR, make_decoding
     from perfsim.graph import Execution
     from perfsim.request import generate
 
@@ -136,7 +136,7 @@ def predict(
         strategy = make_decoding(decoding)
     result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
     row = {"model": model, "hardware": hardware, **result.to_dict()}
-    if result.decoding != "autoregressive":
+    if not isinstance(strategy, Autoregressive):
         ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
         row["speedup_vs_ar"] = ar.e2e_s / result.e2e_s
     _emit(pd.DataFrame([row]), fmt, "perfsim predict")

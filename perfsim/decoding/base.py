@@ -7,13 +7,13 @@ distribution. Acceptance rates and tokens per step are explicit inputs, never hi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from perfsim.graph import StepBatch
 from perfsim.predict import step_latency
+from perfsim.registry import Registry
 
 if TYPE_CHECKING:
     from perfsim.graph import Execution
@@ -52,20 +52,13 @@ class DecodingStrategy:
         return self.name
 
 
-_REGISTRY: dict[str, type[DecodingStrategy]] = {}
-S = TypeVar("S", bound=type[DecodingStrategy])
+def sample_around_mean(rng: np.random.Generator, mean: float, size: int) -> np.ndarray:
+    """Integer tokens on floor(mean) and ceil(mean) with the given mean (least-spread choice
+    when only a mean is measured)."""
+    low = np.floor(mean)
+    return (low + (rng.random(size) < mean - low)).astype(int)
 
 
-def register_decoding(name: str) -> Callable[[S], S]:
-    def deco(cls: S) -> S:
-        if name in _REGISTRY:
-            raise ValueError(f"decoding strategy '{name}' registered twice")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return deco
-
-
-def registered_decodings() -> dict[str, type[DecodingStrategy]]:
-    return dict(_REGISTRY)
+_DECODINGS: Registry[type[DecodingStrategy]] = Registry("decoding strategy", "name")
+register_decoding = _DECODINGS.register
+registered_decodings = _DECODINGS.as_dict

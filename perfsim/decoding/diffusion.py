@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perfsim.decoding.base import DecodingStrategy, register_decoding
+from perfsim.decoding.base import DecodingStrategy, register_decoding, sample_around_mean
 from perfsim.errors import PerfsimInputError
 from perfsim.graph import StepBatch
 
@@ -56,9 +56,7 @@ class BlockDiffusion(DecodingStrategy):
         if self.distribution is not None:
             values, probs = np.array(self.distribution, dtype=float).T
             return rng.choice(values.astype(int), size=size, p=probs)
-        mean = self.expected_tokens()  # two-point distribution on floor/ceil with that mean
-        low = np.floor(mean)
-        return (low + (rng.random(size) < mean - low)).astype(int)
+        return sample_around_mean(rng, self.expected_tokens(), size)
 
     def target_step(self, batch, context) -> StepBatch:
         if self.kv_cache:
@@ -101,9 +99,7 @@ class TiDAR(DecodingStrategy):
         return float(self.tokens_per_forward)
 
     def sample_tokens(self, rng, size):
-        mean = self.tokens_per_forward
-        low = np.floor(mean)
-        return (low + (rng.random(size) < mean - low)).astype(int)
+        return sample_around_mean(rng, self.tokens_per_forward, size)
 
     def target_step(self, batch, context) -> StepBatch:
         return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.slots)

@@ -23,10 +23,13 @@ def free_token_slots(model, hw, context_len: int, slots=DEFAULT_SLOTS, batch: in
     count whose latency stays within `knee_ratio` of the one-slot forward."""
     model, hw = load_model(model), load_hardware(hw)
     q = np.asarray(slots, dtype=float)
-    latency = step_latency(model, hw, StepBatch(decode_seqs=batch, decode_context=context_len,
-                                                decode_tokens=q), execution or Execution())
-    base = float(step_latency(model, hw, StepBatch(decode_seqs=batch, decode_context=context_len),
-                              execution or Execution()))
+    execution = execution or Execution()
+
+    def latency_at(tokens):
+        step = StepBatch(decode_seqs=batch, decode_context=context_len, decode_tokens=tokens)
+        return step_latency(model, hw, step, execution)
+
+    latency, base = latency_at(q), float(latency_at(1))
     frame = pd.DataFrame({"slots": q.astype(int), "latency_s": latency, "relative": latency / base})
     within = frame.loc[frame["relative"] <= knee_ratio, "slots"]
     frame.attrs["knee_slots"] = int(within.max()) if len(within) else 0

@@ -7,11 +7,12 @@ uses only numpy ufuncs (np.ceil, np.maximum, np.where) and never branches on a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+from perfsim.registry import Registry
 
 if TYPE_CHECKING:
     from perfsim.hardware import HardwareProfile
@@ -77,25 +78,10 @@ class ScanOp(Op):
         return dominant(*self._terms(hw))
 
 
-_REGISTRY: dict[str, type[Op]] = {}
-OpClass = TypeVar("OpClass", bound=type[Op])
-
-
-def register_op(name: str) -> Callable[[OpClass], OpClass]:
-    """Register an op class under the name used in breakdowns and YAML."""
-
-    def deco(cls: OpClass) -> OpClass:
-        if name in _REGISTRY:
-            raise ValueError(f"op '{name}' registered twice")
-        cls.family = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return deco
-
-
-def registered_ops() -> dict[str, type[Op]]:
-    return dict(_REGISTRY)
+_OPS: Registry[type[Op]] = Registry("op", "family")
+#: Register an op class under the name used in breakdowns and YAML.
+register_op = _OPS.register
+registered_ops = _OPS.as_dict
 
 
 def kernel_time(hw: HardwareProfile, op: Op) -> float:
