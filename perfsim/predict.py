@@ -84,6 +84,15 @@ def _counts(model: ModelSpec, timed) -> dict[str, int]:
     return {g: seq.count(g) for g in timed}
 
 
+def kernel_times(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution):
+    """(kernel name, instances per forward, device time per instance, kernels launched per
+    instance) for every kernel of a step; shapes may be arrays. For cost tables that split a step
+    by what each kernel depends on (tokens, decode context, prefill chunks)."""
+    timed = _timed(build_step(model, batch, execution), hw)
+    counts = _counts(model, timed)
+    return [(name, counts[sub], t, n) for sub, rows in timed.items() for name, _, t, n in rows]
+
+
 def step_latency(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution | None = None):
     """Vectorised path: latency for array-valued StepBatch fields, no breakdown."""
     execution = execution or Execution()

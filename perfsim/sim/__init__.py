@@ -1,0 +1,24 @@
+"""Event-driven serving simulator (simpy): workloads, continuous batching, paged KV, replicas."""
+
+from perfsim.sim.engine import EngineConfig
+from perfsim.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Uniform
+from perfsim.sim.metrics import ServingResult
+from perfsim.sim.scheduler import register_scheduler, registered_schedulers
+from perfsim.sim.serving import register_router, registered_routers, simulate_serving
+from perfsim.sim.workloads import (
+    ClosedLoop,
+    Gamma,
+    Poisson,
+    Trace,
+    Workload,
+    make_workload,
+    register_workload,
+    registered_workloads,
+)
+
+__all__ = [
+    "ClosedLoop", "Empirical", "EngineConfig", "Fixed", "Gamma", "LengthDist", "LogNormal", "Poisson",
+    "ServingResult", "Trace", "Uniform", "Workload", "make_workload", "register_router",
+    "register_scheduler", "register_workload", "registered_routers", "registered_schedulers",
+    "registered_workloads", "simulate_serving",
+]

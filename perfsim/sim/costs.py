@@ -1,0 +1,138 @@
+"""Iteration costs for the serving simulator: the predictor's step latency, tabulated once.
+
+A simulated run prices tens of thousands of iterations; calling the predictor for each would
+dominate the run. Every kernel of a step depends on one thing only: the step's token count
+(projections, MLP/MoE, norms, all-reduce), its logit rows (lm_head, sampling), the decode batch
+and its cached context (decode attention and scans), or one prefill chunk's length and past
+(prefill attention and scans). So an iteration with B decoding sequences at mean context c and
+prefill chunks (P_i new tokens after past_i cached) costs
+
+    decode(B, c) + tok[T_d + sum P_i] - tok[T_d] + rows[R_d + n] - rows[R_d] + sum_i pre(P_i, past_i)
+
+where decode(B, c) is the decoding strategy's whole iteration (draft forwards included) and T_d,
+R_d are its target forward's tokens and logit rows. Integer axes (tokens, rows, batch, chunk
+length) are exact tables: tile and wave quantisation make them jagged. Contexts are interpolated
+linearly on geometric grids. Decode attention is priced at the mean
+context (its bytes and FLOPs are linear in each sequence's context, so the sum is exact but for
+sliding windows, where min(c_i, window) is not linear). Several prefill chunks in one iteration
+are priced as separate kernels. With eager launches each kernel costs max(device time, host
+enqueue time), the queue-drained limit of the predictor's launch recurrence.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from perfsim.decoding import DecodingStrategy
+from perfsim.graph import Execution, StepBatch
+from perfsim.hardware import HardwareProfile
+from perfsim.model import ModelSpec
+from perfsim.predict import kernel_times, step_latency
+
+_ROW_KERNELS = frozenset({"lm_head", "sampling"})
+_DECODE_KERNELS = frozenset({"attn_decode", "scan_decode"})
+_PREFILL_KERNELS = frozenset({"attn_prefill", "scan_prefill"})
+
+
+def _geometric(upper: int, points: int, start: int = 1) -> np.ndarray:
+    return np.unique(np.rint(np.geomspace(start, max(upper, start), points))).astype(float)
+
+
+class IterationCosts:
+    """Seconds per engine iteration for one (model, hardware, strategy, execution, engine limits)."""
+
+    def __init__(self, model: ModelSpec, hw: HardwareProfile, strategy: DecodingStrategy,
+                 execution: Execution, *, max_seqs: int, max_tokens: int, max_context: int):
+        self.strategy = strategy
+        probe = strategy.target_step(1, 1)
+        #: Query slots one decoding sequence occupies in the target forward (k+1 when verifying).
+        self.query_tokens = int(probe.tokens)
+        self._rows_per_seq = float(probe.logit_rows)
+        self._per_kernel_s = None
+        if not execution.cuda_graphs:
+            launch = hw.efficiency_in_use.launch
+            self._per_kernel_s = (launch.host_per_kernel_s if execution.host_per_kernel_s is None
+                                  else execution.host_per_kernel_s)
+        self._model, self._hw, self._execution = model, hw, execution
+
+        self.context_grid = _geometric(max_context, 96)
+        batches = np.arange(max_seqs + 1, dtype=float)[:, None]
+        self.decode_table = np.asarray(strategy.iteration_latency(
+            model, hw, batches, self.context_grid[None, :], execution), dtype=float)
+        self.decode_table = np.broadcast_to(self.decode_table, (max_seqs + 1, self.context_grid.size)).copy()
+        self.base_s = float(step_latency(model, hw, StepBatch(), execution))
+        self.decode_table[0, :] = self.base_s
+        self._decode_rows = [row for row in self.decode_table]  # cheap per-B access
+
+        t_max = max_tokens + max_seqs * self.query_tokens + 1
+        tokens = np.arange(t_max + 1, dtype=float)
+        self.token_table = self._sum(StepBatch(prefill_seqs=1, prefill_tokens=tokens), "token")
+        self.token_table[0] = 0.0
+        r_max = int(max_seqs * self._rows_per_seq + max_seqs) + 1
+        rows = np.arange(r_max + 1, dtype=float)
+        self.row_table = self._sum(StepBatch(decode_seqs=rows, decode_context=1), "rows")
+        self.row_table[0] = 0.0
+
+        self.chunk_grid = np.arange(1.0, max_tokens + 1)  # exact: tile waves make it jagged
+        self.past_grid = np.concatenate([[0.0], _geometric(max_context, 64)])
+        chunk = StepBatch(prefill_seqs=1, prefill_tokens=self.chunk_grid[:, None],
+                          prefill_past=self.past_grid[None, :])
+        self.prefill_table = np.broadcast_to(self._sum(chunk, "prefill"),
+                                             (self.chunk_grid.size, self.past_grid.size)).copy()
+        self._prefill_rows = self.prefill_table.tolist()
+        self._past_list = self.past_grid.tolist()
+
+    def _sum(self, step: StepBatch, part: str) -> np.ndarray:
+        total = 0.0
+        for name, count, t, n in kernel_times(self._model, self._hw, step, self._execution):
+            if _part_of(name) != part:
+                continue
+            if self._per_kernel_s is not None:
+                t = np.where(t > 0, np.maximum(t, self._per_kernel_s * n), 0.0)
+            total = total + count * np.asarray(t, dtype=float)
+        return np.array(total, dtype=float)
+
+    def decode(self, batch: int, mean_context: float) -> float:
+        """A decode-only iteration (the strategy's whole iteration, drafts included)."""
+        if batch == 0:
+            return self.base_s
+        return float(np.interp(mean_context, self.context_grid, self._decode_rows[batch]))
+
+    def decode_run(self, batch: int, mean_context: float, iterations: int) -> np.ndarray:
+        """Durations of `iterations` consecutive decode-only iterations (context grows by one)."""
+        contexts = mean_context + np.arange(iterations)
+        return np.interp(contexts, self.context_grid, self._decode_rows[batch])
+
+    def prefill_chunk(self, tokens: int, past: int) -> float:
+        """Prefill attention/scan kernels of one chunk (exact in length, linear in past)."""
+        j = min(max(bisect_right(self._past_list, past) - 1, 0), len(self._past_list) - 2)
+        p0, p1 = self._past_list[j], self._past_list[j + 1]
+        v = min(max((past - p0) / (p1 - p0), 0.0), 1.0)
+        row = self._prefill_rows[tokens - 1]
+        return (1 - v) * row[j] + v * row[j + 1]
+
+    def mixed(self, batch: int, mean_context: float, chunks: list[tuple[int, int]]) -> float:
+        """A decode batch plus prefill chunks (new tokens, tokens already cached) in one forward."""
+        t = self.decode(batch, mean_context)
+        if not chunks:
+            return t
+        t_d = int(batch * self.query_tokens)
+        r_d = int(round(batch * self._rows_per_seq))
+        new = sum(c for c, _ in chunks)
+        t += self.token_table[t_d + new] - self.token_table[t_d]
+        t += self.row_table[r_d + len(chunks)] - self.row_table[r_d]
+        for tokens, past in chunks:
+            t += self.prefill_chunk(tokens, past)
+        return float(t)
+
+
+def _part_of(kernel: str) -> str:
+    if kernel in _ROW_KERNELS:
+        return "rows"
+    if kernel in _DECODE_KERNELS:
+        return "decode"
+    if kernel in _PREFILL_KERNELS:
+        return "prefill"
+    return "token"

@@ -1,0 +1,112 @@
+"""Paged KV cache and recurrent-state memory of one replica, in blocks.
+
+The pool is what vLLM gives the cache: `gpu_memory_utilization` x device memory, minus weights,
+the activation peak of the largest iteration and the runtime's own allocations. A block holds
+`block_size` tokens of KV for every attention layer. Sliding-window layers stop growing at their
+window, so a sequence's blocks are its exact KV bytes divided by a block's bytes, rounded up.
+Recurrent (Mamba / linear-attention) state is constant per sequence and is held from admission,
+rounded up to whole blocks; a model without KV counts in per-sequence state slots instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from perfsim.errors import PerfsimInputError
+from perfsim.hardware import HardwareProfile
+from perfsim.memory import activation_bytes_per_token, state_bytes_per_seq
+from perfsim.model import AttentionSpec, ModelSpec
+from perfsim.params import model_params
+from perfsim.units import DTYPE_BYTES, format_bytes
+
+
+class KVCache:
+    def __init__(self, model: ModelSpec, hw: HardwareProfile, *, block_size: int,
+                 gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
+                 tensor_parallel: int = 1):
+        tp = tensor_parallel
+        kvb = DTYPE_BYTES[model.dtypes.kv_cache]
+        full, windowed = 0.0, {}
+        for op in model.sublayers:
+            if isinstance(op, AttentionSpec):
+                per_token = 2 * max(op.num_kv_heads // tp, 1) * op.head_dim * kvb
+                if op.window is None:
+                    full += per_token
+                else:
+                    windowed[op.window] = windowed.get(op.window, 0.0) + per_token
+        self._full_bytes_per_token = full
+        self._windows = sorted(windowed.items())
+        self.block_size = block_size
+        self.block_bytes = block_size * (full + sum(windowed.values()))
+        state = state_bytes_per_seq(model, tp)
+
+        weights = model_params(model).total * model.weight_bytes_per_param / tp
+        activations = max_batched_tokens * activation_bytes_per_token(model, tp)
+        activations += max_seqs * model.vocab_size / tp * 4.0  # fp32 logits of the largest batch
+        budget = min(gpu_memory_utilization * hw.memory.capacity_bytes, hw.memory.usable_bytes)
+        self.pool_bytes = budget - weights - activations - hw.memory.reserved_runtime_bytes
+        if self.pool_bytes <= 0:
+            raise PerfsimInputError(
+                f"{model.id} leaves no room for a KV cache on {hw.id}: "
+                f"{gpu_memory_utilization:g} x {format_bytes(hw.memory.capacity_bytes)} minus weights "
+                f"{format_bytes(weights)}, activations {format_bytes(activations)} and runtime "
+                f"{format_bytes(hw.memory.reserved_runtime_bytes)} is {format_bytes(self.pool_bytes)}; "
+                f"raise gpu_memory_utilization (allowed up to 1.0), lower max_batched_tokens or "
+                f"use more tensor parallelism.")
+        unit = self.block_bytes or state
+        self.total_blocks = int(self.pool_bytes // unit) if unit else 1 << 62
+        self.state_blocks = math.ceil(state / unit) if unit and state else 0
+        self.free_blocks = self.total_blocks
+
+    def blocks_for(self, tokens: int) -> int:
+        """Blocks a sequence with `tokens` cached tokens holds (state excluded)."""
+        if not self.block_bytes:
+            return 0
+        if not self._windows:
+            return -(-tokens // self.block_size)
+        kv = self._full_bytes_per_token * tokens
+        for window, per_token in self._windows:
+            kv += per_token * min(tokens, window)
+        return -(-int(math.ceil(kv)) // int(self.block_bytes)) if kv else 0
+
+    def blocks_for_many(self, tokens: np.ndarray) -> np.ndarray:
+        if not self.block_bytes:
+            return np.zeros_like(tokens)
+        if not self._windows:  # every layer keeps every token: whole blocks of block_size tokens
+            return (tokens + (self.block_size - 1)) // self.block_size
+        kv = self._full_bytes_per_token * tokens
+        for window, per_token in self._windows:
+            kv = kv + per_token * np.minimum(tokens, window)
+        return np.ceil(kv / self.block_bytes).astype(np.int64)
+
+    def sequence_blocks(self, tokens: int) -> int:
+        """Blocks a sequence with `tokens` cached holds, its recurrent state included."""
+        return self.blocks_for(tokens) + self.state_blocks
+
+    @property
+    def used_fraction(self) -> float:
+        return 1.0 - self.free_blocks / self.total_blocks
+
+    def try_grow(self, held: int, tokens: int) -> int | None:
+        """Blocks held after making room for `tokens` cached tokens, or None if the pool is short
+        (then nothing is taken)."""
+        need = self.sequence_blocks(tokens) - held
+        if need <= 0:
+            return held
+        if need > self.free_blocks:
+            return None
+        self.free_blocks -= need
+        return held + need
+
+    def shrink(self, held: int, tokens: int) -> int:
+        """Give back blocks beyond what `tokens` cached tokens need (rejected draft slots)."""
+        keep = min(self.sequence_blocks(tokens), held)
+        self.free_blocks += held - keep
+        return keep
+
+    def release(self, held: int) -> None:
+        self.free_blocks += held
+        if self.free_blocks > self.total_blocks:
+            raise AssertionError("KV blocks released twice")

@@ -1,0 +1,162 @@
+"""Token-length distributions for prompts and outputs: fixed, uniform, lognormal, empirical.
+
+Lengths are integers >= 1. Bounds are part of the distribution the user writes down (a lognormal
+needs a `max_tokens`), so nothing is clamped behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perfsim.errors import PerfsimInputError
+
+
+class LengthDist:
+    """Samples integer token counts; `max_tokens` bounds what a sample can be (for memory checks)."""
+
+    max_tokens: int
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Fixed(LengthDist):
+    tokens: int
+
+    def __post_init__(self) -> None:
+        _positive("tokens", self.tokens)
+
+    @property
+    def max_tokens(self) -> int:
+        return self.tokens
+
+    def sample(self, rng, size):
+        return np.full(size, self.tokens, dtype=np.int64)
+
+    def mean(self) -> float:
+        return float(self.tokens)
+
+
+@dataclass(frozen=True)
+class Uniform(LengthDist):
+    """Integers uniform on [low, high], both included."""
+
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        _positive("low", self.low)
+        if self.high < self.low:
+            raise PerfsimInputError(f"uniform lengths need low <= high (got {self.low}, {self.high}).")
+
+    @property
+    def max_tokens(self) -> int:
+        return self.high
+
+    def sample(self, rng, size):
+        return rng.integers(self.low, self.high + 1, size=size, dtype=np.int64)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+@dataclass(frozen=True)
+class LogNormal(LengthDist):
+    """Lognormal with the given mean and sigma (of the underlying normal), rounded, and redrawn
+    outside [min_tokens, max_tokens] (truncated, so the tails stay inside the stated range)."""
+
+    mean_tokens: float
+    sigma: float
+    max_tokens: int
+    min_tokens: int = 1
+
+    def __post_init__(self) -> None:
+        _positive("min_tokens", self.min_tokens)
+        if not self.min_tokens <= self.mean_tokens <= self.max_tokens:
+            raise PerfsimInputError(f"lognormal mean_tokens {self.mean_tokens} must lie in "
+                                    f"min_tokens..max_tokens ({self.min_tokens}..{self.max_tokens}).")
+        if not 0 < self.sigma <= 3:
+            raise PerfsimInputError(f"lognormal sigma must be in (0, 3] (got {self.sigma}).")
+
+    def sample(self, rng, size):
+        mu = np.log(self.mean_tokens) - self.sigma**2 / 2
+        out = np.empty(size, dtype=np.int64)
+        todo = np.arange(size)
+        for _ in range(100):
+            draw = np.rint(rng.lognormal(mu, self.sigma, size=todo.size)).astype(np.int64)
+            ok = (draw >= self.min_tokens) & (draw <= self.max_tokens)
+            out[todo[ok]] = draw[ok]
+            todo = todo[~ok]
+            if not todo.size:
+                return out
+        raise PerfsimInputError(f"lognormal(mean {self.mean_tokens}, sigma {self.sigma}) rarely falls in "
+                                f"{self.min_tokens}..{self.max_tokens}; widen the range.")
+
+    def mean(self) -> float:
+        return float(self.mean_tokens)  # before truncation; exact when the range covers the bulk
+
+
+@dataclass(frozen=True)
+class Empirical(LengthDist):
+    """Resample measured lengths (e.g. output lengths of a reasoning model at one effort level)."""
+
+    values: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.values or min(self.values) < 1:
+            raise PerfsimInputError("empirical lengths need at least one value, all >= 1.")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, column: str | None = None) -> Empirical:
+        """One integer per line, or a CSV column."""
+        path = Path(path)
+        if not path.is_file():
+            raise PerfsimInputError(f"{path}: length file not found.")
+        if column is None:
+            try:
+                values = [int(float(line)) for line in path.read_text().split() if line.strip()]
+            except ValueError:
+                raise PerfsimInputError(f"{path}: expected one integer per line.") from None
+        else:
+            import pandas as pd
+
+            frame = pd.read_csv(path)
+            if column not in frame:
+                raise PerfsimInputError(f"{path}: no column {column!r}; columns: {', '.join(frame)}.")
+            values = frame[column].astype(int).tolist()
+        return cls(tuple(values))
+
+    @property
+    def max_tokens(self) -> int:
+        return max(self.values)
+
+    def sample(self, rng, size):
+        return rng.choice(np.asarray(self.values, dtype=np.int64), size=size)
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+
+def as_length_dist(value: int | tuple[int, int] | LengthDist, field: str) -> LengthDist:
+    """An int is a fixed length, a (low, high) pair is uniform."""
+    if isinstance(value, LengthDist):
+        return value
+    if isinstance(value, int | np.integer):
+        return Fixed(int(value))
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return Uniform(int(value[0]), int(value[1]))
+    raise PerfsimInputError(f"{field} must be an int, a (low, high) pair or a length distribution "
+                            f"(got {value!r}).")
+
+
+def _positive(name: str, value: int) -> None:
+    if not isinstance(value, int | np.integer) or value < 1:
+        raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")

@@ -1,0 +1,154 @@
+"""Iteration-level schedulers: which requests run in the next forward and with how many tokens.
+
+`vllm` follows vLLM V1: running requests first (decodes and unfinished prefill chunks, in
+admission order), then waiting requests FCFS while the token budget, the sequence limit and free
+KV blocks allow, prefills chunked to the remaining budget. When a running request cannot grow, the
+most recently admitted one is preempted by recompute (its blocks freed; it goes back to the front
+of the queue and later refills prompt + generated tokens). `prefill_first` is the older policy
+(vLLM V0 without chunked prefill, TGI): whole prompts run in prefill-only iterations that pause
+decoding.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from perfsim.registry import Registry
+from perfsim.sim.kvcache import KVCache
+from perfsim.sim.requests import Request
+from perfsim.sim.running import RunningSet
+
+_NONE = np.zeros(0, dtype=bool)
+
+
+@dataclass(slots=True)
+class Plan:
+    """The first `len(decoding)` running requests run; `decoding` marks those that decode (each
+    with the strategy's query tokens); `chunks` are (position, new tokens) of those that (re)fill,
+    admitted ones included."""
+
+    decoding: np.ndarray = field(default_factory=lambda: _NONE)
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+    preempted: int = 0
+
+    @property
+    def decodes(self) -> int:
+        return int(np.count_nonzero(self.decoding))
+
+
+@dataclass(slots=True)
+class Queues:
+    """What a scheduler sees and changes: the replica's batch, queue and KV pool."""
+
+    running: RunningSet
+    waiting: deque[Request]
+    kv: KVCache
+    max_seqs: int
+    max_tokens: int
+    chunked_prefill: bool
+    query_tokens: int  # tokens a decoding request occupies in the forward (k+1 when verifying)
+
+    def reserve(self, tokens: np.ndarray, plan: Plan) -> int:
+        """Grow the first len(tokens) requests' blocks to hold `tokens` more each; returns how
+        many got them. Fast path: all fit. Otherwise one by one, preempting from the tail."""
+        rs, kv, k = self.running, self.kv, tokens.size
+        need = np.maximum(kv.blocks_for_many(rs.computed[:k] + tokens) + kv.state_blocks
+                          - rs.blocks[:k], 0)
+        total = int(need.sum())
+        if total <= kv.free_blocks:
+            kv.free_blocks -= total
+            rs.blocks[:k] += need
+            return k
+        i = 0
+        while i < k:
+            held = kv.try_grow(int(rs.blocks[i]), int(rs.computed[i] + tokens[i]))
+            if held is not None:
+                rs.blocks[i] = held
+                i += 1
+                continue
+            k = min(k, rs.n - 1)  # the victim is the last admitted
+            self.preempt_last()
+            plan.preempted += 1
+        return k
+
+    def preempt_last(self) -> None:
+        request = self.running.pop_last()
+        self.kv.release(request.blocks)
+        request.blocks = request.computed = 0
+        request.preemptions += 1
+        self.waiting.appendleft(request)
+
+    def admit(self, budget: int, plan: Plan, whole_prompts: bool) -> int:
+        """Move waiting requests into the batch FCFS; returns the budget left."""
+        rs = self.running
+        while self.waiting and budget > 0 and rs.n < self.max_seqs:
+            request = self.waiting[0]
+            need = request.num_tokens - request.computed
+            if need > budget and whole_prompts:
+                break
+            n = min(need, budget)
+            held = self.kv.try_grow(request.blocks, request.computed + n)
+            if held is None:
+                break
+            request.blocks = held
+            self.waiting.popleft()
+            plan.chunks.append((rs.add(request), n))
+            budget -= n
+        return budget
+
+
+class Scheduler:
+    name = "scheduler"
+
+    def schedule(self, q: Queues) -> Plan:
+        raise NotImplementedError
+
+
+_SCHEDULERS: Registry[type[Scheduler]] = Registry("scheduler", "name")
+register_scheduler = _SCHEDULERS.register
+registered_schedulers = _SCHEDULERS.as_dict
+
+
+@register_scheduler("vllm")
+class DecodeFirstChunked(Scheduler):
+    def schedule(self, q: Queues) -> Plan:
+        plan, budget, rs = Plan(), q.max_tokens, q.running
+        if rs.n:
+            n = rs.n
+            decoding = rs.decoding(n)
+            if rs.filling:
+                demand = np.where(decoding, q.query_tokens,
+                                  rs.prompt[:n] + rs.generated[:n] - rs.computed[:n])
+            else:
+                demand = np.full(n, q.query_tokens)
+            cum = np.cumsum(demand)
+            k = int(np.searchsorted(cum, budget, side="right"))  # whole demands within budget
+            tokens = demand[:k]
+            if k < n and not decoding[k] and q.chunked_prefill:
+                left = budget - (int(cum[k - 1]) if k else 0)
+                if left > 0:  # the first request over budget gets a partial chunk
+                    tokens = np.append(tokens, left)
+            k = q.reserve(tokens, plan)
+            plan.decoding = decoding[:k]
+            if rs.filling:
+                filling = np.flatnonzero(~plan.decoding)  # few: new and preempted requests
+                plan.chunks = list(zip(filling.tolist(), tokens[filling].tolist(), strict=True))
+            budget -= int(tokens[:k].sum())
+        if not plan.preempted:
+            q.admit(budget, plan, whole_prompts=not q.chunked_prefill)
+        return plan
+
+
+@register_scheduler("prefill_first")
+class PrefillFirst(Scheduler):
+    def schedule(self, q: Queues) -> Plan:
+        plan = Plan()
+        q.admit(q.max_tokens, plan, whole_prompts=True)
+        if plan.chunks or not q.running.n:
+            return plan
+        k = q.reserve(np.full(q.running.n, q.query_tokens), plan)
+        plan.decoding = np.ones(k, dtype=bool)
+        return plan

@@ -1,0 +1,139 @@
+"""`simulate_serving`: a workload against one or more replicas behind a router.
+
+The environment is created per call and passed down; nothing global, nothing written at exit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from perfsim.decoding import DecodingStrategy, make_decoding
+from perfsim.errors import PerfsimInputError
+from perfsim.graph import Execution
+from perfsim.load import load_hardware, load_model
+from perfsim.registry import Registry
+from perfsim.sim.costs import IterationCosts
+from perfsim.sim.engine import EngineConfig, Replica
+from perfsim.sim.kvcache import KVCache
+from perfsim.sim.metrics import Recorder, ServingResult
+from perfsim.sim.requests import Request
+from perfsim.sim.workloads import Workload
+from perfsim.units import format_bytes
+
+
+class Router:
+    name = "router"
+
+    def pick(self, replicas: list[Replica], request: Request) -> Replica:
+        raise NotImplementedError
+
+
+_ROUTERS: Registry[type[Router]] = Registry("router", "name")
+register_router = _ROUTERS.register
+registered_routers = _ROUTERS.as_dict
+
+
+@register_router("round_robin")
+class RoundRobin(Router):
+    def __init__(self) -> None:
+        self._next = 0
+
+    def pick(self, replicas, request):
+        replica = replicas[self._next % len(replicas)]
+        self._next += 1
+        return replica
+
+
+@register_router("least_outstanding")
+class LeastOutstanding(Router):
+    """The replica with the fewest unfinished requests (ties: lowest index)."""
+
+    def pick(self, replicas, request):
+        return min(replicas, key=lambda r: r.outstanding)
+
+
+def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None = None,
+                     decoding: str | DecodingStrategy | None = None, *, seed: int = 0,
+                     execution: Execution | None = None, replicas: int = 1,
+                     router: str = "round_robin", trace: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> ServingResult:
+    """Simulate serving `workload` and return per-request metrics and their summary.
+
+    `execution` sets tensor parallelism and launch mode per replica; `progress(done, total)` is
+    called as requests complete (about every 1 % of them). Same seed, same result.
+    """
+    model, hw = load_model(model), load_hardware(hw)
+    strategy = make_decoding(decoding)
+    execution = execution or Execution()
+    if not isinstance(workload, Workload):
+        raise PerfsimInputError(f"workload must be a perfsim workload (Poisson, Gamma, ClosedLoop, "
+                                f"Trace), got {type(workload).__name__}.")
+    if not isinstance(replicas, int) or replicas < 1:
+        raise PerfsimInputError(f"replicas must be a positive integer (got {replicas!r}).")
+    if router not in registered_routers():
+        allowed = ", ".join(sorted(registered_routers()))
+        raise PerfsimInputError(f"unknown router {router!r}; allowed: {allowed}.")
+    config = (engine or EngineConfig()).resolved(model, hw)
+    costs = IterationCosts(model, hw, strategy, execution, max_seqs=config.max_num_seqs,
+                           max_tokens=config.max_batched_tokens, max_context=config.max_model_len)
+    kv_args = dict(block_size=config.block_size, gpu_memory_utilization=config.gpu_memory_utilization,
+                   max_batched_tokens=config.max_batched_tokens, max_seqs=config.max_num_seqs,
+                   tensor_parallel=execution.tensor_parallel)
+    pools = [KVCache(model, hw, **kv_args) for _ in range(replicas)]
+    _check_fits(model.id, hw.id, workload, config, pools[0], costs.query_tokens)
+
+    env = simpy.Environment()
+    recorder = Recorder(workload.num_requests, trace=trace)
+    rng = np.random.default_rng(seed)
+    children = rng.spawn(replicas + 1)
+    fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i])
+             for i in range(replicas)]
+    picker = registered_routers()[router]()
+    total, step = workload.num_requests, max(workload.num_requests // 100, 1)
+
+    def submit(request: Request) -> None:
+        if progress is not None:
+            user_finish = request.on_finish
+
+            def on_finish(r: Request) -> None:
+                if recorder.completed % step == 0 or recorder.completed == total:
+                    progress(recorder.completed, total)
+                if user_finish is not None:
+                    user_finish(r)
+
+            request.on_finish = on_finish
+        picker.pick(fleet, request).submit(request)
+
+    workload.start(env, submit, children[-1])
+    env.run()
+    if recorder.completed != total:
+        raise AssertionError(f"{total - recorder.completed} requests never completed")
+    meta = {"model": model.id, "hardware": hw.id, "workload": workload.describe(),
+            "decoding": strategy.describe(), "replicas": replicas, "router": router,
+            "tensor_parallel": execution.tensor_parallel, "max_num_seqs": config.max_num_seqs,
+            "max_batched_tokens": config.max_batched_tokens, "kv_blocks": pools[0].total_blocks,
+            "kv_pool_bytes": pools[0].pool_bytes, "block_size": config.block_size, "seed": seed}
+    return recorder.result(meta)
+
+
+def _check_fits(model_id: str, hw_id: str, workload: Workload, config: EngineConfig, kv: KVCache,
+                query_tokens: int) -> None:
+    prompt, output = workload.max_lengths()
+    if prompt + output > config.max_model_len:
+        raise PerfsimInputError(
+            f"workload: a request can reach {prompt} prompt + {output} output tokens, above "
+            f"max_model_len {config.max_model_len} of {model_id}; shorten the lengths or raise "
+            f"engine max_model_len.")
+    if not config.chunked_prefill and prompt + output > config.max_batched_tokens:
+        raise PerfsimInputError(
+            f"engine: without chunked prefill max_batched_tokens ({config.max_batched_tokens}) must "
+            f"cover the longest prompt plus output that may be recomputed ({prompt + output}).")
+    need = kv.sequence_blocks(prompt + output + query_tokens)
+    if need > kv.total_blocks:
+        raise PerfsimInputError(
+            f"{model_id} on {hw_id}: one request of {prompt + output} tokens needs {need} KV blocks but "
+            f"the pool has {kv.total_blocks} ({format_bytes(kv.pool_bytes)}); shorten requests or add "
+            f"tensor parallelism.")

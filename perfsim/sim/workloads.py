@@ -1,0 +1,227 @@
+"""Workloads: who sends which request when. Open loop (Poisson, gamma), closed loop, trace replay.
+
+A workload starts simpy processes that hand requests to `submit`; it does not know about engines.
+Open-loop arrivals are drawn up front from the seeded generator, so a seed fixes the whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from perfsim.errors import PerfsimInputError
+from perfsim.registry import Registry
+from perfsim.sim.lengths import LengthDist, as_length_dist
+from perfsim.sim.requests import Request
+
+Submit = Callable[[Request], None]
+
+
+class Workload:
+    name = "workload"
+    num_requests: int
+
+    def max_lengths(self) -> tuple[int, int]:
+        """Longest prompt and output a request can have (for the fit check before running)."""
+        raise NotImplementedError
+
+    def start(self, env: simpy.Environment, submit: Submit, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.name
+
+
+_WORKLOADS: Registry[type[Workload]] = Registry("workload", "name")
+register_workload = _WORKLOADS.register
+registered_workloads = _WORKLOADS.as_dict
+
+
+class _OpenLoop(Workload):
+    """Arrivals at given gaps; subclasses say how gaps are drawn."""
+
+    rate: float
+    num_requests: int
+    prompt_len: int | tuple[int, int] | LengthDist
+    output_len: int | tuple[int, int] | LengthDist
+
+    def _validate(self) -> None:
+        if not self.rate > 0:
+            raise PerfsimInputError(f"{self.name} rate must be > 0 requests/s (got {self.rate}).")
+        if not isinstance(self.num_requests, int) or self.num_requests < 1:
+            raise PerfsimInputError(f"num_requests must be a positive integer (got {self.num_requests!r}).")
+        object.__setattr__(self, "prompt_len", as_length_dist(self.prompt_len, "prompt_len"))
+        object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
+
+    def gaps(self, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def max_lengths(self) -> tuple[int, int]:
+        return self.prompt_len.max_tokens, self.output_len.max_tokens
+
+    def start(self, env, submit, rng):
+        arrivals = np.cumsum(self.gaps(rng))
+        prompts = self.prompt_len.sample(rng, self.num_requests)
+        outputs = self.output_len.sample(rng, self.num_requests)
+        env.process(_replay(env, submit, arrivals, prompts, outputs))
+
+    def describe(self) -> str:
+        return f"{self.name} {self.rate:g} req/s x {self.num_requests}"
+
+
+def _replay(env, submit, arrivals, prompts, outputs):
+    for rid, (at, p, o) in enumerate(zip(arrivals.tolist(), prompts.tolist(), outputs.tolist(),
+                                         strict=True)):
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        submit(Request(rid, env.now, p, o))
+
+
+@register_workload("poisson")
+@dataclass(frozen=True)
+class Poisson(_OpenLoop):
+    """Exponential inter-arrival gaps at `rate` requests/s."""
+
+    rate: float
+    num_requests: int = 1000
+    prompt_len: int | tuple[int, int] | LengthDist = 1024
+    output_len: int | tuple[int, int] | LengthDist = 256
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def gaps(self, rng):
+        return rng.exponential(1.0 / self.rate, self.num_requests)
+
+
+@register_workload("gamma")
+@dataclass(frozen=True)
+class Gamma(_OpenLoop):
+    """Gamma inter-arrival gaps with mean 1/rate and coefficient of variation `cv` (burstier
+    than Poisson when cv > 1; cv = 1 is Poisson)."""
+
+    rate: float
+    cv: float = 2.0
+    num_requests: int = 1000
+    prompt_len: int | tuple[int, int] | LengthDist = 1024
+    output_len: int | tuple[int, int] | LengthDist = 256
+
+    def __post_init__(self) -> None:
+        self._validate()
+        if not self.cv > 0:
+            raise PerfsimInputError(f"gamma cv must be > 0 (got {self.cv}).")
+
+    def gaps(self, rng):
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, 1.0 / (self.rate * shape), self.num_requests)
+
+
+@register_workload("closed_loop")
+@dataclass(frozen=True)
+class ClosedLoop(Workload):
+    """`concurrency` clients; each sends its next request when its previous one finishes (plus an
+    optional think time), as serving benchmarks with a max-concurrency limit do."""
+
+    concurrency: int
+    prompt_len: int | tuple[int, int] | LengthDist = 1024
+    output_len: int | tuple[int, int] | LengthDist = 256
+    num_requests: int = 1000
+    think_time_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise PerfsimInputError(f"concurrency must be a positive integer (got {self.concurrency!r}).")
+        if not isinstance(self.num_requests, int) or self.num_requests < 1:
+            raise PerfsimInputError(f"num_requests must be a positive integer (got {self.num_requests!r}).")
+        if self.think_time_s < 0:
+            raise PerfsimInputError(f"think_time_s must be >= 0 (got {self.think_time_s}).")
+        object.__setattr__(self, "prompt_len", as_length_dist(self.prompt_len, "prompt_len"))
+        object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
+
+    def max_lengths(self) -> tuple[int, int]:
+        return self.prompt_len.max_tokens, self.output_len.max_tokens
+
+    def start(self, env, submit, rng):
+        prompts = self.prompt_len.sample(rng, self.num_requests).tolist()
+        outputs = self.output_len.sample(rng, self.num_requests).tolist()
+        next_rid = iter(range(self.num_requests))
+
+        def send(_=None) -> None:
+            rid = next(next_rid, None)
+            if rid is not None:
+                submit(Request(rid, env.now, prompts[rid], outputs[rid], on_finish=finished))
+
+        def finished(_: Request) -> None:
+            if self.think_time_s:
+                env.timeout(self.think_time_s).callbacks.append(send)
+            else:
+                send()
+
+        for _ in range(min(self.concurrency, self.num_requests)):
+            send()
+
+    def describe(self) -> str:
+        return f"closed loop, concurrency {self.concurrency} x {self.num_requests}"
+
+
+@register_workload("trace")
+@dataclass(frozen=True)
+class Trace(Workload):
+    """Replay a CSV with columns arrival_s, prompt_tokens, output_tokens (any order, extra columns
+    ignored). Arrival times are seconds from the start of the run and must not decrease."""
+
+    path: str | os.PathLike
+
+    def __post_init__(self) -> None:
+        import pandas as pd
+
+        path = Path(self.path)
+        if not path.is_file():
+            raise PerfsimInputError(f"{path}: trace file not found.")
+        try:
+            frame = pd.read_csv(path)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise PerfsimInputError(f"{path}: not a readable CSV ({exc}).") from None
+        needed = ["arrival_s", "prompt_tokens", "output_tokens"]
+        missing = [c for c in needed if c not in frame]
+        if missing:
+            raise PerfsimInputError(f"{path}: missing column(s) {', '.join(missing)}; a trace needs "
+                                    f"{', '.join(needed)}.")
+        if frame.empty:
+            raise PerfsimInputError(f"{path}: the trace has no rows.")
+        arrivals = frame["arrival_s"].to_numpy(float)
+        lengths = frame[["prompt_tokens", "output_tokens"]].to_numpy()
+        if np.any(np.diff(arrivals) < 0) or arrivals[0] < 0:
+            raise PerfsimInputError(f"{path}: arrival_s must be >= 0 and non-decreasing.")
+        if np.any(lengths < 1) or np.any(lengths != np.round(lengths)):
+            raise PerfsimInputError(f"{path}: prompt_tokens and output_tokens must be integers >= 1.")
+        object.__setattr__(self, "_arrays", (arrivals, lengths[:, 0].astype(np.int64),
+                                             lengths[:, 1].astype(np.int64)))
+
+    @property
+    def num_requests(self) -> int:
+        return len(self._arrays[0])
+
+    def max_lengths(self) -> tuple[int, int]:
+        return int(self._arrays[1].max()), int(self._arrays[2].max())
+
+    def start(self, env, submit, rng):
+        env.process(_replay(env, submit, *self._arrays))
+
+    def describe(self) -> str:
+        return f"trace {Path(self.path).name} ({self.num_requests} requests)"
+
+
+def make_workload(name: str, **params) -> Workload:
+    registry = registered_workloads()
+    if name not in registry:
+        raise PerfsimInputError(f"unknown workload {name!r}; allowed: {', '.join(sorted(registry))}.")
+    try:
+        return registry[name](**params)
+    except TypeError as exc:
+        raise PerfsimInputError(f"workload {name!r}: {exc}.") from None
