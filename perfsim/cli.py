@@ -87,6 +87,40 @@ def show(name: str = typer.Argument(..., help="a hardware or model id, or a YAML
     typer.echo(yaml.safe_dump(data, sort_keys=False))
 
 
+# Decoding options shared by `predict` and `simulate`.
+_DECODING = typer.Option("autoregressive",
+                         help="autoregressive | speculative | mtp | eagle | diffusion | tidar")
+_DRAFT = typer.Option("eagle", help="speculative drafter: a model id, eagle or mtp")
+_K = typer.Option(4, "--k", help="speculative draft length")
+_ACCEPTANCE = typer.Option(None, help="per-token draft acceptance rate")
+_MEAN_ACCEPTED = typer.Option(None, help="measured tokens per verify step")
+_BLOCK = typer.Option(32, help="diffusion block size")
+_SUB_BLOCK = typer.Option(8, help="diffusion sub-block size (query tokens per forward)")
+_TOKENS_PER_STEP = typer.Option(None, help="diffusion tokens finalised per step")
+_STEPS_PER_BLOCK = typer.Option(None, help="diffusion denoising steps per block")
+_NO_KV = typer.Option(False, help="diffusion: recompute the whole sequence each step")
+_DRAFT_LEN = typer.Option(16, help="TiDAR draft length")
+_TOKENS_PER_FORWARD = typer.Option(None, help="TiDAR tokens per forward (T/NFE)")
+
+
+def _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block, tokens_per_step,
+              steps_per_block, no_kv_cache, draft_len, tokens_per_forward):
+    from perfsim.decoding import BlockDiffusion, Speculative, TiDAR, make_decoding
+
+    if decoding in ("speculative", "mtp", "eagle"):
+        return Speculative(k=k, acceptance=acceptance, mean_accepted_tokens=mean_accepted,
+                           draft=decoding if decoding != "speculative" else draft)
+    if decoding in ("diffusion", "block_diffusion"):
+        return BlockDiffusion(block_size=block_size, sub_block_size=sub_block,
+                              tokens_per_step=tokens_per_step, steps_per_block=steps_per_block,
+                              kv_cache=not no_kv_cache)
+    if decoding == "tidar":
+        if tokens_per_forward is None:
+            _fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
+        return TiDAR(draft_len=draft_len, tokens_per_forward=tokens_per_forward)
+    return make_decoding(decoding)
+
+
 @app.command()
 def predict(
     model: str = typer.Option(..., "--model", "-m", help="model id or YAML/config.json path"),
@@ -97,43 +131,24 @@ def predict(
     tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs"),
     eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
     breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
-    decoding: str = typer.Option("autoregressive", help="autoregressive | speculative | mtp | eagle | "
-                                 "diffusion | tidar"),
-    draft: str = typer.Option("eagle", help="speculative drafter: a model id, eagle or mtp"),
-    k: int = typer.Option(4, "--k", help="speculative draft length"),
-    acceptance: float | None = typer.Option(None, help="per-token draft acceptance rate"),
-    mean_accepted: float | None = typer.Option(None, help="measured tokens per verify step"),
-    block_size: int = typer.Option(32, help="diffusion block size"),
-    sub_block: int = typer.Option(8, help="diffusion sub-block size (query tokens per forward)"),
-    tokens_per_step: float | None = typer.Option(None, help="diffusion tokens finalised per step"),
-    steps_per_block: int | None = typer.Option(None, help="diffusion denoising steps per block"),
-    no_kv_cache: bool = typer.Option(False, help="diffusion: recompute the whole sequence each step"),
-    draft_len: int = typer.Option(16, help="TiDAR draft length"),
-    tokens_per_forward: float | None = typer.Option(None, help="TiDAR tokens per forward (T/NFE)"),
+    decoding: str = _DECODING, draft: str = _DRAFT, k: int = _K,
+    acceptance: float | None = _ACCEPTANCE, mean_accepted: float | None = _MEAN_ACCEPTED,
+    block_size: int = _BLOCK, sub_block: int = _SUB_BLOCK, tokens_per_step: float | None = _TOKENS_PER_STEP,
+    steps_per_block: int | None = _STEPS_PER_BLOCK, no_kv_cache: bool = _NO_KV,
+    draft_len: int = _DRAFT_LEN, tokens_per_forward: float | None = _TOKENS_PER_FORWARD,
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     as_json: bool = typer.Option(False, "--json", help="same as --format json"),
     as_csv: bool = typer.Option(False, "--csv", help="same as --format csv"),
 ) -> None:
     """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
-    from perfsim.decoding import Autoregressive, BlockDiffusion, Speculative, TiDAR, make_decoding
+    from perfsim.decoding import Autoregressive
     from perfsim.graph import Execution
     from perfsim.request import generate
 
     fmt = Format.json if as_json else Format.csv if as_csv else fmt
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
-    if decoding in ("speculative", "mtp", "eagle"):
-        strategy = Speculative(k=k, acceptance=acceptance, mean_accepted_tokens=mean_accepted,
-                               draft=decoding if decoding != "speculative" else draft)
-    elif decoding in ("diffusion", "block_diffusion"):
-        strategy = BlockDiffusion(block_size=block_size, sub_block_size=sub_block,
-                                  tokens_per_step=tokens_per_step, steps_per_block=steps_per_block,
-                                  kv_cache=not no_kv_cache)
-    elif decoding == "tidar":
-        if tokens_per_forward is None:
-            _fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
-        strategy = TiDAR(draft_len=draft_len, tokens_per_forward=tokens_per_forward)
-    else:
-        strategy = make_decoding(decoding)
+    strategy = _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
+                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward)
     result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
     row = {"model": model, "hardware": hardware, **result.to_dict()}
     if not isinstance(strategy, Autoregressive):
@@ -142,6 +157,112 @@ def predict(
     _emit(pd.DataFrame([row]), fmt, "perfsim predict")
     if breakdown:
         _emit(result.decode.breakdown, fmt, "decode step breakdown (mean context)")
+
+
+def _lengths(text: str, field: str):
+    """'1024' fixed, '512-2048' uniform, 'lognormal:MEAN:SIGMA:MAX', or 'file:PATH'."""
+    from perfsim.sim import Empirical, LogNormal, Uniform
+
+    try:
+        if text.startswith("lognormal:"):
+            mean, sigma, top = text.split(":")[1:]
+            return LogNormal(float(mean), float(sigma), int(top))
+        if text.startswith("file:"):
+            return Empirical.from_file(text[5:])
+        if "-" in text:
+            low, high = text.split("-")
+            return Uniform(int(low), int(high))
+        return int(text)
+    except ValueError:
+        _fail(f"--{field} {text!r}: use N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH.")
+
+
+class WorkloadKind(StrEnum):
+    poisson = "poisson"
+    gamma = "gamma"
+    closed_loop = "closed_loop"
+    trace = "trace"
+
+
+@app.command()
+def simulate(
+    model: str = typer.Option(..., "--model", "-m", help="model id or YAML/config.json path"),
+    hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
+    workload: WorkloadKind = typer.Option(WorkloadKind.poisson, help="arrival process"),
+    rate: float = typer.Option(5.0, help="requests/s (poisson, gamma)"),
+    cv: float = typer.Option(2.0, help="gamma inter-arrival coefficient of variation"),
+    concurrency: int = typer.Option(16, help="clients (closed_loop)"),
+    trace_file: Path | None = typer.Option(None, "--trace", help="CSV: arrival_s, prompt_tokens, ..."),
+    num_requests: int = typer.Option(1000, help="requests to simulate"),
+    prompt_len: str = typer.Option("1024", help="N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"),
+    output_len: str = typer.Option("256", help="N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"),
+    replicas: int = typer.Option(1, help="model replicas behind the router"),
+    router: str = typer.Option("round_robin", help="round_robin | least_outstanding"),
+    tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs per replica"),
+    eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
+    max_num_seqs: int | None = typer.Option(None, help="engine sequence limit (default: vLLM's)"),
+    max_batched_tokens: int | None = typer.Option(None, help="tokens per iteration (default: vLLM's)"),
+    no_chunked_prefill: bool = typer.Option(False, help="whole-prompt prefills"),
+    scheduler: str = typer.Option("vllm", help="vllm | prefill_first"),
+    gpu_memory_utilization: float = typer.Option(0.9, help="share of device memory the engine uses"),
+    step_overhead_s: float = typer.Option(0.0, help="engine CPU time per iteration not hidden by the GPU"),
+    ttft_slo: float | None = typer.Option(None, help="TTFT SLO in seconds, for goodput"),
+    tpot_slo: float | None = typer.Option(None, help="TPOT SLO in seconds, for goodput"),
+    seed: int = typer.Option(0),
+    chrome_trace: Path | None = typer.Option(None, help="write the iteration timeline here"),
+    decoding: str = _DECODING, draft: str = _DRAFT, k: int = _K,
+    acceptance: float | None = _ACCEPTANCE, mean_accepted: float | None = _MEAN_ACCEPTED,
+    block_size: int = _BLOCK, sub_block: int = _SUB_BLOCK, tokens_per_step: float | None = _TOKENS_PER_STEP,
+    steps_per_block: int | None = _STEPS_PER_BLOCK, no_kv_cache: bool = _NO_KV,
+    draft_len: int = _DRAFT_LEN, tokens_per_forward: float | None = _TOKENS_PER_FORWARD,
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Event-driven serving simulation: TTFT/TPOT/ITL percentiles, throughput, goodput, KV use."""
+    from perfsim.graph import Execution
+    from perfsim.sim import EngineConfig, make_workload, simulate_serving
+
+    strategy = _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
+                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward)
+    lengths = dict(prompt_len=_lengths(prompt_len, "prompt-len"),
+                   output_len=_lengths(output_len, "output-len"))
+    if workload is WorkloadKind.trace:
+        if trace_file is None:
+            _fail("--workload trace needs --trace PATH.")
+        load = make_workload("trace", path=trace_file)
+    elif workload is WorkloadKind.closed_loop:
+        load = make_workload("closed_loop", concurrency=concurrency, num_requests=num_requests, **lengths)
+    elif workload is WorkloadKind.gamma:
+        load = make_workload("gamma", rate=rate, cv=cv, num_requests=num_requests, **lengths)
+    else:
+        load = make_workload("poisson", rate=rate, num_requests=num_requests, **lengths)
+    engine = EngineConfig(max_num_seqs=max_num_seqs, max_batched_tokens=max_batched_tokens,
+                          chunked_prefill=not no_chunked_prefill, scheduler=scheduler,
+                          gpu_memory_utilization=gpu_memory_utilization, step_overhead_s=step_overhead_s)
+    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
+    result = _with_progress(load.num_requests, lambda progress: simulate_serving(
+        model, hardware, load, engine, strategy, seed=seed, execution=execution, replicas=replicas,
+        router=router, trace=chrome_trace is not None, progress=progress))
+    summary = {**result.meta, **result.summary(ttft_slo, tpot_slo)}
+    if chrome_trace is not None:
+        result.to_chrome_trace(chrome_trace)
+        typer.echo(f"wrote {chrome_trace}", err=True)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        frame = pd.DataFrame({"metric": list(summary), "value": list(summary.values())})
+        _emit(frame.astype({"value": object}), Format.table, "perfsim simulate")
+
+
+def _with_progress(total: int, run):
+    """A rich progress bar on stderr for runs long enough to want one."""
+    if total < 2000:
+        return run(None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating requests", total=total)
+        return run(lambda done, _total: bar.update(task, completed=done))
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """Event-driven serving simulator (simpy): workloads, continuous batching, paged KV, replicas."""
 
+from perfsim.sim.capacity import CapacityResult, max_rate_under_slo
 from perfsim.sim.engine import EngineConfig
 from perfsim.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Uniform
 from perfsim.sim.metrics import ServingResult
@@ -17,8 +18,8 @@ from perfsim.sim.workloads import (
 )
 
 __all__ = [
-    "ClosedLoop", "Empirical", "EngineConfig", "Fixed", "Gamma", "LengthDist", "LogNormal", "Poisson",
-    "ServingResult", "Trace", "Uniform", "Workload", "make_workload", "register_router",
-    "register_scheduler", "register_workload", "registered_routers", "registered_schedulers",
-    "registered_workloads", "simulate_serving",
+    "CapacityResult", "ClosedLoop", "Empirical", "EngineConfig", "Fixed", "Gamma", "LengthDist",
+    "LogNormal", "Poisson", "ServingResult", "Trace", "Uniform", "Workload", "make_workload",
+    "max_rate_under_slo", "register_router", "register_scheduler", "register_workload",
+    "registered_routers", "registered_schedulers", "registered_workloads", "simulate_serving",
 ]
