@@ -42,7 +42,8 @@ def main() -> None:
           f"{summary['running_mean']:.0f} requests running on average")
     print(f"  wall median {wall:.2f} s over {REPEATS} runs (min {min(walls):.2f}, max {max(walls):.2f}) "
           f"-> {10_000 / wall:,.0f} simulated requests/s (goal >= 5,000)")
-    print(f"  TTFT mean {summary['ttft_mean_s'] * 1e3:.1f} ms, TPOT mean {summary['tpot_mean_s'] * 1e3:.2f} ms, "
+    print(f"  TTFT mean {summary['ttft_mean_s'] * 1e3:.1f} ms, "
+          f"TPOT mean {summary['tpot_mean_s'] * 1e3:.2f} ms, "
           f"throughput {summary['throughput_tok_s']:,.0f} tok/s")
     peaks = {}
     for n in (10_000, 40_000):

@@ -15,7 +15,9 @@ length) are exact tables: tile and wave quantisation make them jagged. Contexts 
 linearly on geometric grids. Decode attention is priced at the mean
 context (its bytes and FLOPs are linear in each sequence's context, so the sum is exact but for
 sliding windows, where min(c_i, window) is not linear). Several prefill chunks in one iteration
-are priced as separate kernels. With eager launches each kernel costs max(device time, host
+are priced as separate kernels. The short-conv kernels of Mamba/linear-attention layers also read
+one conv state per sequence; the token table carries one, so a mixed step misses the others'
+(about 1e-4 of the step). With eager launches each kernel costs max(device time, host
 enqueue time), the queue-drained limit of the predictor's launch recurrence.
 """
 

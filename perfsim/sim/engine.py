@@ -50,11 +50,20 @@ class EngineConfig:
     step_overhead_s: float = 0.0
     max_model_len: int | None = None
 
+    @property
+    def whole_prompts(self) -> bool:
+        """Prompts are prefilled in one iteration (no chunking, or a prefill-first scheduler)."""
+        return not self.chunked_prefill or self.scheduler == "prefill_first"
+
     def resolved(self, model: ModelSpec, hw: HardwareProfile) -> EngineConfig:
         big = hw.memory.capacity_bytes >= 70 * GIB and "a100" not in hw.id.lower()
-        max_len = self.max_model_len or model.max_context_len
-        tokens = self.max_batched_tokens or ((8192 if big else 2048) if self.chunked_prefill else max_len)
-        cfg = replace(self, max_num_seqs=self.max_num_seqs or (1024 if big else 256),
+
+        def pick(value, default):
+            return default if value is None else value
+
+        max_len = pick(self.max_model_len, model.max_context_len)
+        tokens = pick(self.max_batched_tokens, max_len if self.whole_prompts else 8192 if big else 2048)
+        cfg = replace(self, max_num_seqs=pick(self.max_num_seqs, 1024 if big else 256),
                       max_batched_tokens=tokens, max_model_len=max_len)
         cfg._validate(model)
         return cfg
@@ -89,7 +98,7 @@ class Replica:
         self.strategy, self.recorder, self.rng = strategy, recorder, rng
         self.running = RunningSet(config.max_num_seqs)
         self.queues = Queues(running=self.running, waiting=deque(), kv=kv, max_seqs=config.max_num_seqs,
-                             max_tokens=config.max_batched_tokens, chunked_prefill=config.chunked_prefill,
+                             max_tokens=config.max_batched_tokens, chunked_prefill=not config.whole_prompts,
                              query_tokens=costs.query_tokens)
         self.scheduler = registered_schedulers()[config.scheduler]()
         self.deterministic = isinstance(strategy, Autoregressive)
@@ -190,6 +199,9 @@ class Replica:
                 request = rs.requests[i]
                 if request.first_token_s < 0:
                     request.first_token_s = now
+                else:  # a refill after preemption: the gap since its last token is latency too
+                    self.recorder.token_gaps(np.array([now - rs.last_token_s[i]]))
+                rs.last_token_s[i] = now
                 if rs.generated[i] >= rs.output[i]:
                     finished.append(i)
         if batch:
@@ -205,7 +217,11 @@ class Replica:
             done = np.flatnonzero(plan.decoding & (generated >= output))
             if done.size:
                 finished = sorted(set(finished).union(done.tolist()))
-            self.recorder.token_gaps(durations, batch)
+            last = rs.last_token_s[:k]
+            first_end = start + durations[0]  # each request's first gap runs from its last token
+            self.recorder.token_gaps(first_end - last[plan.decoding])
+            self.recorder.token_gaps(durations[1:], batch)
+            last[plan.decoding] = now
         self.recorder.iterations += durations.size
         self.recorder.trace(self.index, start, now - start, batch, len(plan.chunks),
                             int(tokens.sum()) if batch else 0)

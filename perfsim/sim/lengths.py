@@ -120,18 +120,20 @@ class Empirical(LengthDist):
         path = Path(path)
         if not path.is_file():
             raise PerfsimInputError(f"{path}: length file not found.")
-        if column is None:
-            try:
-                values = [int(float(line)) for line in path.read_text().split() if line.strip()]
-            except ValueError:
-                raise PerfsimInputError(f"{path}: expected one integer per line.") from None
-        else:
-            import pandas as pd
+        import pandas as pd
 
+        if column is None:
+            raw = pd.Series(path.read_text().split(), dtype=object)
+        else:
             frame = pd.read_csv(path)
             if column not in frame:
                 raise PerfsimInputError(f"{path}: no column {column!r}; columns: {', '.join(frame)}.")
-            values = frame[column].astype(int).tolist()
+            raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+        if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+            what = f"column {column!r}" if column else "one integer per line"
+            raise PerfsimInputError(f"{path}: lengths ({what}) must all be integers >= 1.")
+        values = values.astype(np.int64).tolist()
         return cls(tuple(values))
 
     @property

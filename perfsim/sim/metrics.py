@@ -43,14 +43,13 @@ class Recorder:
         self.preemptions[i], self.replica[i] = r.preemptions, r.replica
         self.completed += 1
 
-    def token_gaps(self, durations: np.ndarray, emitters: int) -> None:
-        """`emitters` sequences each got tokens at the end of every one of these iterations."""
-        if not emitters:
-            return
-        if durations.size == 1:
-            self.itl_counts[int(np.searchsorted(ITL_EDGES_S, durations[0]))] += emitters
-        else:
-            np.add.at(self.itl_counts, np.searchsorted(ITL_EDGES_S, durations), emitters)
+    def token_gaps(self, gaps_s: np.ndarray, repeats: int = 1) -> None:
+        """Inter-token latencies: time since each emitting request's previous token (each gap
+        counted `repeats` times)."""
+        if gaps_s.size == 1:
+            self.itl_counts[int(np.searchsorted(ITL_EDGES_S, gaps_s[0]))] += repeats
+        elif gaps_s.size:
+            np.add.at(self.itl_counts, np.searchsorted(ITL_EDGES_S, gaps_s), repeats)
 
     def sample(self, now: float, replica: int, running: int, waiting: int, kv_used: float,
                batch_tokens: int) -> None:

@@ -10,7 +10,7 @@ class Request:
     prompt + generated tokens of which all but the last sampled one are computed."""
 
     __slots__ = ("rid", "arrival_s", "prompt_len", "output_len", "computed", "generated", "blocks",
-                 "first_token_s", "preemptions", "on_finish", "replica")
+                 "first_token_s", "last_token_s", "preemptions", "on_finish", "replica")
 
     def __init__(self, rid: int, arrival_s: float, prompt_len: int, output_len: int,
                  on_finish: Callable[[Request], None] | None = None):
@@ -22,6 +22,7 @@ class Request:
         self.generated = 0
         self.blocks = 0
         self.first_token_s = -1.0
+        self.last_token_s = -1.0
         self.preemptions = 0
         self.on_finish = on_finish
         self.replica = -1

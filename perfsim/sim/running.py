@@ -10,13 +10,14 @@ import numpy as np
 
 from perfsim.sim.requests import Request
 
-_FIELDS = ("prompt", "output", "computed", "generated", "blocks")
+_FIELDS = ("prompt", "output", "computed", "generated", "blocks", "last_token_s")
 
 
 class RunningSet:
     def __init__(self, capacity: int):
         self.prompt, self.output, self.computed, self.generated, self.blocks = (
-            np.zeros(capacity, dtype=np.int64) for _ in _FIELDS)
+            np.zeros(capacity, dtype=np.int64) for _ in range(5))
+        self.last_token_s = np.zeros(capacity)
         self.requests: list[Request] = []
         self.n = 0
         #: Requests not decoding (prefilling, or refilling after preemption); usually none, which
@@ -31,6 +32,7 @@ class RunningSet:
         i = self.n
         self.prompt[i], self.output[i] = r.prompt_len, r.output_len
         self.computed[i], self.generated[i], self.blocks[i] = r.computed, r.generated, r.blocks
+        self.last_token_s[i] = r.last_token_s
         self.requests.append(r)
         self.n += 1
         self.filling += 1  # admitted requests always have tokens to (re)fill
@@ -40,6 +42,7 @@ class RunningSet:
         r = self.requests[i]
         r.computed, r.generated, r.blocks = (int(self.computed[i]), int(self.generated[i]),
                                              int(self.blocks[i]))
+        r.last_token_s = float(self.last_token_s[i])
         return r
 
     def pop_last(self) -> Request:

@@ -88,8 +88,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     env = simpy.Environment()
     recorder = Recorder(workload.num_requests, trace=trace)
     rng = np.random.default_rng(seed)
-    children = rng.spawn(replicas + 1)
-    fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i])
+    children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
+    fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])
              for i in range(replicas)]
     picker = registered_routers()[router]()
     total, step = workload.num_requests, max(workload.num_requests // 100, 1)
@@ -107,7 +107,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
             request.on_finish = on_finish
         picker.pick(fleet, request).submit(request)
 
-    workload.start(env, submit, children[-1])
+    workload.start(env, submit, children[0])
     env.run()
     if recorder.completed != total:
         raise AssertionError(f"{total - recorder.completed} requests never completed")
@@ -121,19 +121,23 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
 
 def _check_fits(model_id: str, hw_id: str, workload: Workload, config: EngineConfig, kv: KVCache,
                 query_tokens: int) -> None:
-    prompt, output = workload.max_lengths()
-    if prompt + output > config.max_model_len:
+    _, total = workload.max_lengths()
+    if total > config.max_model_len:
         raise PerfsimInputError(
-            f"workload: a request can reach {prompt} prompt + {output} output tokens, above "
-            f"max_model_len {config.max_model_len} of {model_id}; shorten the lengths or raise "
-            f"engine max_model_len.")
-    if not config.chunked_prefill and prompt + output > config.max_batched_tokens:
+            f"workload: a request can reach {total} prompt + output tokens, above max_model_len "
+            f"{config.max_model_len} of {model_id}; shorten the lengths or raise engine max_model_len.")
+    if config.whole_prompts and total > config.max_batched_tokens:
         raise PerfsimInputError(
-            f"engine: without chunked prefill max_batched_tokens ({config.max_batched_tokens}) must "
-            f"cover the longest prompt plus output that may be recomputed ({prompt + output}).")
-    need = kv.sequence_blocks(prompt + output + query_tokens)
+            f"engine: with whole-prompt prefills (scheduler {config.scheduler!r}, chunked_prefill="
+            f"{config.chunked_prefill}) max_batched_tokens ({config.max_batched_tokens}) must cover the "
+            f"longest prompt plus output that may be recomputed after preemption ({total}).")
+    if config.max_batched_tokens < query_tokens:
+        raise PerfsimInputError(
+            f"engine: max_batched_tokens ({config.max_batched_tokens}) is below the {query_tokens} query "
+            f"tokens one decoding sequence needs per forward with this decoding strategy.")
+    need = kv.sequence_blocks(total + query_tokens)
     if need > kv.total_blocks:
         raise PerfsimInputError(
-            f"{model_id} on {hw_id}: one request of {prompt + output} tokens needs {need} KV blocks but "
-            f"the pool has {kv.total_blocks} ({format_bytes(kv.pool_bytes)}); shorten requests or add "
-            f"tensor parallelism.")
+            f"{model_id} on {hw_id}: one request of {total} tokens needs {need} KV blocks but the pool "
+            f"has {kv.total_blocks} ({format_bytes(kv.pool_bytes)}); shorten requests or add tensor "
+            f"parallelism.")

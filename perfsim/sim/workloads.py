@@ -27,7 +27,7 @@ class Workload:
     num_requests: int
 
     def max_lengths(self) -> tuple[int, int]:
-        """Longest prompt and output a request can have (for the fit check before running)."""
+        """Longest prompt, and most prompt + output tokens, one request can have (fit checks)."""
         raise NotImplementedError
 
     def start(self, env: simpy.Environment, submit: Submit, rng: np.random.Generator) -> None:
@@ -62,7 +62,7 @@ class _OpenLoop(Workload):
         raise NotImplementedError
 
     def max_lengths(self) -> tuple[int, int]:
-        return self.prompt_len.max_tokens, self.output_len.max_tokens
+        return self.prompt_len.max_tokens, self.prompt_len.max_tokens + self.output_len.max_tokens
 
     def start(self, env, submit, rng):
         arrivals = np.cumsum(self.gaps(rng))
@@ -144,7 +144,7 @@ class ClosedLoop(Workload):
         object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
 
     def max_lengths(self) -> tuple[int, int]:
-        return self.prompt_len.max_tokens, self.output_len.max_tokens
+        return self.prompt_len.max_tokens, self.prompt_len.max_tokens + self.output_len.max_tokens
 
     def start(self, env, submit, rng):
         prompts = self.prompt_len.sample(rng, self.num_requests).tolist()
@@ -194,11 +194,11 @@ class Trace(Workload):
                                     f"{', '.join(needed)}.")
         if frame.empty:
             raise PerfsimInputError(f"{path}: the trace has no rows.")
-        arrivals = frame["arrival_s"].to_numpy(float)
-        lengths = frame[["prompt_tokens", "output_tokens"]].to_numpy()
-        if np.any(np.diff(arrivals) < 0) or arrivals[0] < 0:
-            raise PerfsimInputError(f"{path}: arrival_s must be >= 0 and non-decreasing.")
-        if np.any(lengths < 1) or np.any(lengths != np.round(lengths)):
+        numbers = frame[needed].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        arrivals, lengths = numbers[:, 0], numbers[:, 1:]
+        if not np.all(np.isfinite(arrivals)) or np.any(np.diff(arrivals) < 0) or arrivals[0] < 0:
+            raise PerfsimInputError(f"{path}: arrival_s must be >= 0 and non-decreasing, every row a number.")
+        if not np.all(np.isfinite(lengths)) or np.any(lengths < 1) or np.any(lengths != np.round(lengths)):
             raise PerfsimInputError(f"{path}: prompt_tokens and output_tokens must be integers >= 1.")
         object.__setattr__(self, "_arrays", (arrivals, lengths[:, 0].astype(np.int64),
                                              lengths[:, 1].astype(np.int64)))
@@ -208,7 +208,8 @@ class Trace(Workload):
         return len(self._arrays[0])
 
     def max_lengths(self) -> tuple[int, int]:
-        return int(self._arrays[1].max()), int(self._arrays[2].max())
+        prompts, outputs = self._arrays[1], self._arrays[2]
+        return int(prompts.max()), int((prompts + outputs).max())
 
     def start(self, env, submit, rng):
         env.process(_replay(env, submit, *self._arrays))
