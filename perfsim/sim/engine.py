@@ -219,9 +219,13 @@ class Replica:
                 finished = sorted(set(finished).union(done.tolist()))
             last = rs.last_token_s[:k]
             first_end = start + durations[0]  # each request's first gap runs from its last token
-            self.recorder.token_gaps(first_end - last[plan.decoding])
+            if batch == k:
+                self.recorder.token_gaps(first_end - last)
+                last[:] = now
+            else:
+                self.recorder.token_gaps(first_end - last[plan.decoding])
+                last[plan.decoding] = now
             self.recorder.token_gaps(durations[1:], batch)
-            last[plan.decoding] = now
         self.recorder.iterations += durations.size
         self.recorder.trace(self.index, start, now - start, batch, len(plan.chunks),
                             int(tokens.sum()) if batch else 0)

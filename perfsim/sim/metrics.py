@@ -46,8 +46,8 @@ class Recorder:
     def token_gaps(self, gaps_s: np.ndarray, repeats: int = 1) -> None:
         """Inter-token latencies: time since each emitting request's previous token (each gap
         counted `repeats` times)."""
-        if gaps_s.size == 1:
-            self.itl_counts[int(np.searchsorted(ITL_EDGES_S, gaps_s[0]))] += repeats
+        if gaps_s.size == 1 or (gaps_s.size and gaps_s.min() == gaps_s.max()):  # usual: one batch
+            self.itl_counts[int(np.searchsorted(ITL_EDGES_S, gaps_s[0]))] += repeats * gaps_s.size
         elif gaps_s.size:
             np.add.at(self.itl_counts, np.searchsorted(ITL_EDGES_S, gaps_s), repeats)
 

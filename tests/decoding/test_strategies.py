@@ -24,7 +24,7 @@ def test_closed_form_matches_formula_and_monte_carlo(k, alpha):
     assert spec.expected_tokens() == pytest.approx(closed, rel=1e-9, abs=1e-12)
     samples = spec.sample_tokens(np.random.default_rng(0), N)
     assert samples.min() >= 1 and samples.max() <= k + 1
-    assert samples.mean() == pytest.approx(closed, abs=4 * samples.std() / np.sqrt(N) + 1e-6)
+    assert samples.mean() == pytest.approx(closed, abs=4 * samples.std() / np.sqrt(N) + 5 / N)  # rare events
 
 
 def test_per_position_acceptance_matches_monte_carlo():
