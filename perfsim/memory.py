@@ -62,14 +62,24 @@ class MemoryReport:
         return out
 
 
-def kv_bytes_per_seq(model: ModelSpec, context_len: float, tp: int = 1) -> float:
+def kv_bytes_per_token(model: ModelSpec, tp: int = 1) -> tuple[float, dict[int, float]]:
+    """KV bytes per cached token: of layers that keep every token, and of sliding-window layers
+    by window (those stop growing at their window)."""
     kvb = DTYPE_BYTES[model.dtypes.kv_cache]
-    total = 0.0
+    full, windowed = 0.0, {}
     for op in model.sublayers:
         if isinstance(op, AttentionSpec):
-            kept = context_len if op.window is None else min(context_len, op.window)
-            total += 2 * max(op.num_kv_heads // tp, 1) * op.head_dim * kvb * kept
-    return total
+            per_token = 2 * max(op.num_kv_heads // tp, 1) * op.head_dim * kvb
+            if op.window is None:
+                full += per_token
+            else:
+                windowed[op.window] = windowed.get(op.window, 0.0) + per_token
+    return full, windowed
+
+
+def kv_bytes_per_seq(model: ModelSpec, context_len: float, tp: int = 1) -> float:
+    full, windowed = kv_bytes_per_token(model, tp)
+    return full * context_len + sum(b * min(context_len, w) for w, b in windowed.items())
 
 
 def state_bytes_per_seq(model: ModelSpec, tp: int = 1) -> float:
@@ -177,4 +187,6 @@ def require_fit(report: MemoryReport, model_id: str, hw_id: str, batch: int, con
         raise PerfsimInputError(report.explain(model_id, hw_id, batch, context_len))
 
 
-__all__ = ["MemoryReport", "memory", "kv_bytes_per_seq", "state_bytes_per_seq", "require_fit"]
+__all__ = [
+    "MemoryReport", "memory", "kv_bytes_per_seq", "kv_bytes_per_token", "state_bytes_per_seq", "require_fit",
+]

@@ -1,9 +1,12 @@
-"""Name -> class registries for extension points (ops, decoding strategies, later schedulers)."""
+"""Name -> class registries for extension points (ops, decoding strategies, workloads, schedulers,
+routers)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from perfsim.errors import PerfsimInputError
 
 T = TypeVar("T", bound=type)
 
@@ -28,3 +31,14 @@ class Registry(Generic[T]):
 
     def as_dict(self) -> dict[str, T]:
         return dict(self._classes)
+
+    def create(self, name: str, **params):
+        """An instance of the class registered as `name`; an unknown name or bad parameters are
+        one sentence naming the allowed choices."""
+        if name not in self._classes:
+            allowed = ", ".join(sorted(self._classes))
+            raise PerfsimInputError(f"unknown {self.kind} {name!r}; allowed: {allowed}.")
+        try:
+            return self._classes[name](**params)
+        except TypeError as exc:
+            raise PerfsimInputError(f"{self.kind} {name!r}: {exc}.") from None

@@ -5,26 +5,22 @@ Adding a strategy: a frozen dataclass subclassing `DecodingStrategy`, decorated 
 """
 
 from perfsim.decoding.autoregressive import Autoregressive
-from perfsim.decoding.base import DecodingStrategy, register_decoding, registered_decodings
+from perfsim.decoding.base import (
+    DecodingStrategy,
+    create_decoding,
+    register_decoding,
+    registered_decodings,
+)
 from perfsim.decoding.diffusion import BlockDiffusion, TiDAR
 from perfsim.decoding.slots import free_token_slots
 from perfsim.decoding.speculative import Speculative, expected_tokens_per_verify
-from perfsim.errors import PerfsimInputError
 
 
 def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStrategy:
     """A strategy object from a registered name and its parameters (None = autoregressive)."""
     if isinstance(name, DecodingStrategy):
         return name
-    registry = registered_decodings()
-    if name is None:
-        name = "autoregressive"
-    if name not in registry:
-        raise PerfsimInputError(f"unknown decoding {name!r}; allowed: {', '.join(sorted(registry))}.")
-    try:
-        return registry[name](**params)
-    except TypeError as exc:
-        raise PerfsimInputError(f"decoding {name!r}: {exc}.") from None
+    return create_decoding("autoregressive" if name is None else name, **params)
 
 
 __all__ = [

@@ -59,6 +59,7 @@ def sample_around_mean(rng: np.random.Generator, mean: float, size: int) -> np.n
     return (low + (rng.random(size) < mean - low)).astype(int)
 
 
-_DECODINGS: Registry[type[DecodingStrategy]] = Registry("decoding strategy", "name")
+_DECODINGS: Registry[type[DecodingStrategy]] = Registry("decoding", "name")
 register_decoding = _DECODINGS.register
 registered_decodings = _DECODINGS.as_dict
+create_decoding = _DECODINGS.create

@@ -130,10 +130,7 @@ class Replica:
             if not batch and not plan.chunks:
                 raise AssertionError("scheduler found nothing to run with requests queued")
             start = env.now
-            if batch == k:
-                context = int(rs.computed[:k].sum()) / batch if batch else 0.0
-            else:
-                context = int(rs.computed[:k][plan.decoding].sum()) / batch if batch else 0.0
+            context = int(rs.computed[:k] @ plan.decoding) / batch if batch else 0.0
             stretch = 1
             if self.deterministic and batch == k and not plan.chunks and not plan.preempted:
                 stretch = self._reserve_stretch(k)
@@ -219,12 +216,8 @@ class Replica:
                 finished = sorted(set(finished).union(done.tolist()))
             last = rs.last_token_s[:k]
             first_end = start + durations[0]  # each request's first gap runs from its last token
-            if batch == k:
-                self.recorder.token_gaps(first_end - last)
-                last[:] = now
-            else:
-                self.recorder.token_gaps(first_end - last[plan.decoding])
-                last[plan.decoding] = now
+            self.recorder.token_gaps(first_end - last[plan.decoding])
+            last[plan.decoding] = now
             self.recorder.token_gaps(durations[1:], batch)
         self.recorder.iterations += durations.size
         self.recorder.trace(self.index, start, now - start, batch, len(plan.chunks),

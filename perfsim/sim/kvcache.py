@@ -16,10 +16,10 @@ import numpy as np
 
 from perfsim.errors import PerfsimInputError
 from perfsim.hardware import HardwareProfile
-from perfsim.memory import activation_bytes_per_token, state_bytes_per_seq
-from perfsim.model import AttentionSpec, ModelSpec
+from perfsim.memory import activation_bytes_per_token, kv_bytes_per_token, state_bytes_per_seq
+from perfsim.model import ModelSpec
 from perfsim.params import model_params
-from perfsim.units import DTYPE_BYTES, format_bytes
+from perfsim.units import format_bytes
 
 
 class KVCache:
@@ -27,15 +27,7 @@ class KVCache:
                  gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
                  tensor_parallel: int = 1):
         tp = tensor_parallel
-        kvb = DTYPE_BYTES[model.dtypes.kv_cache]
-        full, windowed = 0.0, {}
-        for op in model.sublayers:
-            if isinstance(op, AttentionSpec):
-                per_token = 2 * max(op.num_kv_heads // tp, 1) * op.head_dim * kvb
-                if op.window is None:
-                    full += per_token
-                else:
-                    windowed[op.window] = windowed.get(op.window, 0.0) + per_token
+        full, windowed = kv_bytes_per_token(model, tp)
         self._full_bytes_per_token = full
         self._windows = sorted(windowed.items())
         self.block_size = block_size
@@ -62,14 +54,7 @@ class KVCache:
 
     def blocks_for(self, tokens: int) -> int:
         """Blocks a sequence with `tokens` cached tokens holds (state excluded)."""
-        if not self.block_bytes:
-            return 0
-        if not self._windows:
-            return -(-tokens // self.block_size)
-        kv = self._full_bytes_per_token * tokens
-        for window, per_token in self._windows:
-            kv += per_token * min(tokens, window)
-        return -(-int(math.ceil(kv)) // int(self.block_bytes)) if kv else 0
+        return int(self.blocks_for_many(np.int64(tokens)))
 
     def blocks_for_many(self, tokens: np.ndarray) -> np.ndarray:
         if not self.block_bytes:

@@ -73,9 +73,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
                                 f"Trace), got {type(workload).__name__}.")
     if not isinstance(replicas, int) or replicas < 1:
         raise PerfsimInputError(f"replicas must be a positive integer (got {replicas!r}).")
-    if router not in registered_routers():
-        allowed = ", ".join(sorted(registered_routers()))
-        raise PerfsimInputError(f"unknown router {router!r}; allowed: {allowed}.")
+    picker = _ROUTERS.create(router)
     config = (engine or EngineConfig()).resolved(model, hw)
     costs = IterationCosts(model, hw, strategy, execution, max_seqs=config.max_num_seqs,
                            max_tokens=config.max_batched_tokens, max_context=config.max_model_len)
@@ -91,7 +89,6 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
     fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])
              for i in range(replicas)]
-    picker = registered_routers()[router]()
     total, step = workload.num_requests, max(workload.num_requests // 100, 1)
 
     def submit(request: Request) -> None:

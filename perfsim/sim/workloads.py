@@ -218,11 +218,4 @@ class Trace(Workload):
         return f"trace {Path(self.path).name} ({self.num_requests} requests)"
 
 
-def make_workload(name: str, **params) -> Workload:
-    registry = registered_workloads()
-    if name not in registry:
-        raise PerfsimInputError(f"unknown workload {name!r}; allowed: {', '.join(sorted(registry))}.")
-    try:
-        return registry[name](**params)
-    except TypeError as exc:
-        raise PerfsimInputError(f"workload {name!r}: {exc}.") from None
+make_workload = _WORKLOADS.create
