@@ -24,6 +24,7 @@ bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted
 	$(BIN)/python benchmarks/paper_cases.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/fidelity_serving.py
+	$(BIN)/python benchmarks/fidelity_calibration.py --runs 3
 
 wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it from outside the repo
 	rm -rf dist /tmp/perfsim-wheel-venv

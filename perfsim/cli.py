@@ -15,6 +15,8 @@ import typer
 import yaml
 
 from perfsim.catalog import list_ids
+from perfsim.cli_calibrate import calibrate_cmd, validate_cmd
+from perfsim.cli_output import Format, emit, fail
 from perfsim.errors import PerfsimInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -24,40 +26,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 class Kind(StrEnum):
     hardware = "hardware"
     models = "models"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _emit(frame: pd.DataFrame, fmt: Format, title: str = "") -> None:
-    if fmt is Format.json:
-        typer.echo(frame.to_json(orient="records", indent=2))
-    elif fmt is Format.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title or None)
-        for col in frame.columns:
-            table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
-        for _, row in frame.iterrows():
-            table.add_row(*[_cell(v) for v in row])
-        Console(file=sys.stdout, width=200).print(table)
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "—" if value != value else f"{value:,.4g}"  # NaN: not applicable (does not fit)
-    return str(value)
 
 
 @app.command("list")
@@ -83,7 +51,7 @@ def show(name: str = typer.Argument(..., help="a hardware or model id, or a YAML
                 "derived": {"params": counts.total, "active_params": counts.active,
                             "sublayers": len(model.sublayers), "mixer_layers": model.num_mixer_layers}}
     else:
-        _fail(f"unknown id '{name}'; see `perfsim list hardware` and `perfsim list models`.")
+        fail(f"unknown id '{name}'; see `perfsim list hardware` and `perfsim list models`.")
     typer.echo(yaml.safe_dump(data, sort_keys=False))
 
 
@@ -116,7 +84,7 @@ def _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_blo
                               kv_cache=not no_kv_cache)
     if decoding == "tidar":
         if tokens_per_forward is None:
-            _fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
+            fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
         return TiDAR(draft_len=draft_len, tokens_per_forward=tokens_per_forward)
     return make_decoding(decoding)
 
@@ -154,9 +122,9 @@ def predict(
     if not isinstance(strategy, Autoregressive):
         ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
         row["speedup_vs_ar"] = ar.e2e_s / result.e2e_s
-    _emit(pd.DataFrame([row]), fmt, "perfsim predict")
+    emit(pd.DataFrame([row]), fmt, "perfsim predict")
     if breakdown:
-        _emit(result.decode.breakdown, fmt, "decode step breakdown (mean context)")
+        emit(result.decode.breakdown, fmt, "decode step breakdown (mean context)")
 
 
 def _lengths(text: str, field: str):
@@ -174,7 +142,7 @@ def _lengths(text: str, field: str):
             return Uniform(int(low), int(high))
         return int(text)
     except ValueError:
-        _fail(f"--{field} {text!r}: use N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH.")
+        fail(f"--{field} {text!r}: use N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH.")
 
 
 class WorkloadKind(StrEnum):
@@ -227,7 +195,7 @@ def simulate(
                    output_len=_lengths(output_len, "output-len"))
     if workload is WorkloadKind.trace:
         if trace_file is None:
-            _fail("--workload trace needs --trace PATH.")
+            fail("--workload trace needs --trace PATH.")
         load = make_workload("trace", path=trace_file)
     elif workload is WorkloadKind.closed_loop:
         load = make_workload("closed_loop", concurrency=concurrency, num_requests=num_requests, **lengths)
@@ -250,7 +218,7 @@ def simulate(
         typer.echo(json.dumps(summary, indent=2))
     else:
         frame = pd.DataFrame({"metric": list(summary), "value": list(summary.values())})
-        _emit(frame.astype({"value": object}), Format.table, "perfsim simulate")
+        emit(frame.astype({"value": object}), Format.table, "perfsim simulate")
 
 
 def _with_progress(total: int, run):
@@ -277,7 +245,7 @@ def report(
 
     frame = headline_report(models or DEFAULT_MODELS, hardware or DEFAULT_HARDWARE,
                             prompt_len, output_len)
-    _emit(frame, fmt, f"perfsim headline report: prompt {prompt_len}, output {output_len}, bf16")
+    emit(frame, fmt, f"perfsim headline report: prompt {prompt_len}, output {output_len}, bf16")
 
 
 @app.command("import-hf")
@@ -289,11 +257,11 @@ def import_hf(
     from perfsim.hf_import import model_from_hf_config, model_to_yaml_dict
 
     if not config.is_file():
-        _fail(f"{config}: file not found.")
+        fail(f"{config}: file not found.")
     try:
         cfg = json.loads(config.read_text())
     except json.JSONDecodeError as exc:
-        _fail(f"{config}: malformed JSON at line {exc.lineno}.")
+        fail(f"{config}: malformed JSON at line {exc.lineno}.")
     text = yaml.safe_dump(model_to_yaml_dict(model_from_hf_config(cfg, str(config))), sort_keys=False)
     if out:
         out.write_text(text)
@@ -302,10 +270,16 @@ def import_hf(
         typer.echo(text, nl=False)
 
 
+app.command("calibrate")(calibrate_cmd)
+app.command("validate")(validate_cmd)
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one sentence and exit status 2."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
+        if isinstance(status, int) and status:
+            sys.exit(status)
     except PerfsimInputError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -90,6 +90,9 @@ class GemmEfficiency(_Strict):
     t_fixed_s: NonNegative
     #: Streaming efficiency of operand loads when the GEMM is bandwidth-bound.
     e_bw: Fraction
+    #: Streaming efficiency of single-row (M = 1) products, which BLAS libraries run as GEMV
+    #: kernels without operand packing (on CPUs about twice the tiled path's); None = e_bw.
+    gemv_e_bw: Fraction | None = None
     max_split_k: Annotated[int, Field(ge=1)] = 8
 
 
@@ -185,8 +188,13 @@ class HardwareProfile(_Strict):
             if missing:
                 raise ValueError(f"provenance '{path}' cites unknown source key(s) {missing}")
         for path in self.calibration.fitted:
-            _resolve(self.efficiency.model_dump(), path)
+            efficiency_node(self.efficiency.model_dump(), path)
         return self
+
+    @property
+    def host_is_device(self) -> bool:
+        """A CPU computes on the thread that dispatches: launch costs add, never overlap."""
+        return self.form_factor == "cpu"
 
     def peak_flops(self, dtype: str) -> float:
         """Dense peak for a dtype; falls back only along documented equivalences (fp16<->bf16)."""
@@ -203,11 +211,11 @@ class HardwareProfile(_Strict):
         """Priors with calibration.fitted applied on top (cached per profile instance)."""
         cached = self._efficiency_cache
         if cached is None:
-            data = self.efficiency.model_dump()
+            data = _mutable(self.efficiency.model_dump())
             for path, value in self.calibration.fitted.items():
                 *parents, leaf = path.split(".")
-                target = _resolve(data, ".".join(parents)) if parents else data
-                target[leaf] = value
+                target = efficiency_node(data, ".".join(parents)) if parents else data
+                target[int(leaf) if isinstance(target, list) else leaf] = value
             cached = Efficiency.model_validate(data)
             self._efficiency_cache = cached
         return cached
@@ -223,10 +231,23 @@ def _numeric_paths(data: object, prefix: str = "") -> list[str]:
     return []
 
 
-def _resolve(data: dict, path: str) -> dict:
+def _mutable(data: object) -> object:
+    """Dicts and lists all the way down (tuples become lists) so fitted values can be set."""
+    if isinstance(data, dict):
+        return {k: _mutable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_mutable(v) for v in data]
+    return data
+
+
+def efficiency_node(data: dict, path: str) -> dict | list:
+    """The node a dotted path names; integer parts index lists ("gemm.tiles.2.2")."""
     node: object = data
     for part in path.split(".") if path else []:
-        if not isinstance(node, dict) or part not in node:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
             raise ValueError(f"calibration path '{path}' does not name an efficiency field")
-        node = node[part]
     return node  # type: ignore[return-value]

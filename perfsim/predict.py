@@ -2,7 +2,8 @@
 
 Launch model: with CUDA graphs a step costs one graph launch plus the sum of kernel times. In
 eager mode the host enqueues kernels every `host_per_kernel_s`; the GPU starts kernel i at
-max(previous kernel end, its enqueue time), so short kernels expose host overhead. This is why
+max(previous kernel end, its enqueue time), so short kernels expose host overhead. On a CPU the
+dispatching thread is the one that computes, so every kernel adds its dispatch cost. This is why
 depth matters at batch 1: every sublayer adds kernels and their fixed costs (papers.md section 1).
 """
 
@@ -68,6 +69,9 @@ def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution)
         return launch.graph_launch_s + gpu + execution.host_overhead_per_step_s, gpu
     per_kernel = execution.host_per_kernel_s
     per_kernel = launch.host_per_kernel_s if per_kernel is None else per_kernel
+    if hw.host_is_device:
+        launched = sum(sum(n for _, _, _, n in timed[g]) * c for g, c in _counts(model, timed).items())
+        return gpu + per_kernel * launched + execution.host_overhead_per_step_s, gpu
     host = np.zeros_like(gpu)
     done = np.zeros_like(gpu)
     for sub in sublayer_sequence(model):

@@ -53,7 +53,8 @@ class Gemm(Op):
         dt = self._compute_dtype()
         peak = hw.peak_flops(dt) * eff.e_max.get(dt, eff.e_max.get("bf16", 0.7))
         peak /= _reference_utilisation(eff, n_sm)
-        bw = hw.memory.peak_bw_bytes_per_s * eff.e_bw
+        gemv = eff.e_bw if eff.gemv_e_bw is None else eff.gemv_e_bw
+        bw = hw.memory.peak_bw_bytes_per_s * np.where(self.m <= 1, gemv, eff.e_bw)
         cost = self.cost()
         m, n, k, g = self.m, self.n, self.k, self.groups
         best = best_c = best_m = np.inf
