@@ -81,6 +81,13 @@ def _pad_time(t: Tensor, pad: int) -> Tensor:
     return F.pad(t, (0, 0) * (t.dim() - 2) + (0, pad)) if pad else t
 
 
+def _chunking(seq: int, chunk_size: int) -> tuple[int, int, int]:
+    """(chunk length, time padding, chunk count): a sequence shorter than a chunk is one chunk."""
+    q = min(chunk_size, seq)
+    pad = -seq % q
+    return q, pad, (seq + pad) // q
+
+
 def _decay_matrix(cs: Tensor) -> Tensor:
     """exp(cs[..., i] - cs[..., j]) for j <= i, else 0: decay from position j to i over the last dim."""
     n = cs.shape[-1]
@@ -99,9 +106,7 @@ def mamba2_chunked_scan(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, 
     b, seq, h, p = x.shape
     g, n = B.shape[-2:]
     r = h // g
-    q = min(chunk_size, seq)
-    pad = -seq % q
-    c = (seq + pad) // q
+    q, pad, c = _chunking(seq, chunk_size)
     dtype = x.dtype
     xdt = _pad_time((x * dt.unsqueeze(-1)).to(dtype), pad).view(b, c, q, g, r, p)
     B = _pad_time(B, pad).view(b, c, q, g, n)
@@ -159,9 +164,7 @@ def gla_chunked(q: Tensor, k: Tensor, v: Tensor, log_decay: Tensor, chunk_size: 
     b, seq, h, dk = q.shape
     dv = v.shape[-1]
     scale = dk**-0.5 if scale is None else scale
-    qn = min(chunk_size, seq)
-    pad = -seq % qn
-    c = (seq + pad) // qn
+    qn, pad, c = _chunking(seq, chunk_size)
     dtype = q.dtype
     gc = _to_chunks(log_decay.float(), pad, c, qn).cumsum(3)  # [b, h, c, q, dk] fp32
     mid, last = gc[:, :, :, qn // 2, None], gc[:, :, :, -1, None]
@@ -202,9 +205,7 @@ def delta_rule_chunked(q: Tensor, k: Tensor, v: Tensor, beta: Tensor, log_decay:
     b, seq, h, dk = q.shape
     dv = v.shape[-1]
     scale = dk**-0.5 if scale is None else scale
-    qn = min(chunk_size, seq)
-    pad = -seq % qn
-    c = (seq + pad) // qn
+    qn, pad, c = _chunking(seq, chunk_size)
     dtype = q.dtype
     qc, kc = _to_chunks(q * scale, pad, c, qn).float(), _to_chunks(k, pad, c, qn).float()
     bc = _to_chunks(beta.unsqueeze(-1), pad, c, qn).float()  # [b, h, c, q, 1]

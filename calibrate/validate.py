@@ -112,15 +112,18 @@ def predict_table(model: ModelSpec, measured: pd.DataFrame,
                   profiles: dict[str, HardwareProfile]) -> pd.DataFrame:
     """Adds `predicted_<label>_s` and `error_<label>` (predicted / measured - 1) per profile."""
     out = measured.copy()
+    steps = [(prefill if row["phase"] == "prefill" else decode_step, int(row["batch"]), int(row["tokens"]))
+             for _, row in measured.iterrows()]
+    any_hw = next(iter(profiles.values()))
+    # kernels launched depend on the shapes only, not on the profile's efficiencies
+    kernels = [fn(model, any_hw, b, n, execution=Execution(cuda_graphs=False), check_memory=False).kernels
+               for fn, b, n in steps]
     for label, hw in profiles.items():
         predicted = []
-        for _, row in measured.iterrows():
-            fn = prefill if row["phase"] == "prefill" else decode_step
-            shape = (model, hw, int(row["batch"]), int(row["tokens"]))
-            kernels = fn(*shape, execution=Execution(cuda_graphs=False), check_memory=False).kernels
-            dispatch = hw.efficiency_in_use.launch.host_per_kernel_s * row["torch_ops"] / kernels
+        for (fn, b, n), ops, launched in zip(steps, measured["torch_ops"], kernels, strict=True):
+            dispatch = hw.efficiency_in_use.launch.host_per_kernel_s * ops / launched
             eager = Execution(cuda_graphs=False, host_per_kernel_s=dispatch)
-            predicted.append(fn(*shape, execution=eager, check_memory=False).latency_s)
+            predicted.append(fn(model, hw, b, n, execution=eager, check_memory=False).latency_s)
         out[f"predicted_{label}_s"] = predicted
         out[f"error_{label}"] = out[f"predicted_{label}_s"] / out["measured_s"] - 1.0
     return out

@@ -64,13 +64,14 @@ def _timed(groups: list[KernelGroup], hw: HardwareProfile):
 def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution):
     """(step latency, summed device time) for scalar or array shapes."""
     launch = hw.efficiency_in_use.launch
-    gpu = sum(sum(t for _, _, t, _ in timed[g]) * c for g, c in _counts(model, timed).items())
+    counts = _counts(model, timed)
+    gpu = sum(sum(t for _, _, t, _ in timed[g]) * c for g, c in counts.items())
     if execution.cuda_graphs:
         return launch.graph_launch_s + gpu + execution.host_overhead_per_step_s, gpu
     per_kernel = execution.host_per_kernel_s
     per_kernel = launch.host_per_kernel_s if per_kernel is None else per_kernel
     if hw.host_is_device:
-        launched = sum(sum(n for _, _, _, n in timed[g]) * c for g, c in _counts(model, timed).items())
+        launched = sum(sum(n for _, _, _, n in timed[g]) * c for g, c in counts.items())
         return gpu + per_kernel * launched + execution.host_overhead_per_step_s, gpu
     host = np.zeros_like(gpu)
     done = np.zeros_like(gpu)
