@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench wheel-check clean
+.PHONY: run dashboard test bench wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## headline what-if report on the bundled models and devices
 	$(BIN)/perfsim report
 
+dashboard: $(STAMP)  ## the Streamlit what-if dashboard at http://localhost:8501
+	$(BIN)/perfsim dashboard
+
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
 
@@ -24,7 +27,9 @@ bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted
 	$(BIN)/python benchmarks/paper_cases.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/fidelity_serving.py
+	$(BIN)/python benchmarks/bench_rollout.py
 	$(BIN)/python benchmarks/fidelity_calibration.py --runs 3
+	$(BIN)/python benchmarks/bench_sweep.py
 
 wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it from outside the repo
 	rm -rf dist /tmp/perfsim-wheel-venv
@@ -36,6 +41,8 @@ wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it fr
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim predict -m qwen3-8b -h h100-sxm --json >/dev/null
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "import sys, perfsim; \
 	bad = {'torch', 'streamlit', 'plotly', 'ray'} & set(sys.modules); assert not bad, bad; print('wheel ok')"
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "from perfsim.cli_dashboard import app_path; \
+	p = app_path(); assert 'site-packages' in str(p), p; print('dashboard app in the wheel:', p)"
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache

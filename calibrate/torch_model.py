@@ -30,7 +30,15 @@ from calibrate.torch_mixers import (
     RecurrentCache,
     Step,
 )
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, MLPSpec, ModelSpec, MoESpec
+from perfsim.model import (
+    AttentionSpec,
+    LinearAttentionSpec,
+    LinearSpec,
+    Mamba2Spec,
+    MLPSpec,
+    ModelSpec,
+    MoESpec,
+)
 
 __all__ = ["AttentionCache", "Cache", "RecurrentCache", "TorchLM", "build_torch_model", "count_parameters"]
 
@@ -73,7 +81,19 @@ _OPERATORS = {
     MoESpec: MoE,
     Mamba2Spec: Mamba2,
     LinearAttentionSpec: LinearAttention,
+    LinearSpec: lambda spec, hidden: LinearProjection(hidden, spec.bias),
 }
+
+
+class LinearProjection(nn.Module):
+    """Puzzle's linear replacement of an attention sublayer: one hidden x hidden projection."""
+
+    def __init__(self, hidden: int, bias: bool):
+        super().__init__()
+        self.proj = nn.Linear(hidden, hidden, bias=bias)
+
+    def forward(self, x: Tensor, cache=None, step=None) -> Tensor:
+        return self.proj(x)
 
 
 class Sublayer(nn.Module):

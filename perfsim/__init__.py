@@ -1,11 +1,15 @@
 """perfsim: predict LLM latency, throughput and memory on a given accelerator before deploying.
 
 Core import is light (numpy, pandas, pydantic, PyYAML): torch, streamlit, plotly and ray are
-imported only by the calibration, dashboard and distributed-sweep extras.
+imported only by the calibration, dashboard and distributed-sweep extras (optuna only
+when a design search runs).
 """
 
-from perfsim import ops
+from perfsim import accuracy, ops, transforms
+from perfsim.compare import compare
+from perfsim.design import HybridDesign
 from perfsim.errors import PerfsimInputError
+from perfsim.frontier import evaluate_frontier, pareto_mask
 from perfsim.graph import Execution, StepBatch
 from perfsim.hardware import HardwareProfile
 from perfsim.load import load_hardware, load_model
@@ -15,6 +19,8 @@ from perfsim.ops import kernel_time
 from perfsim.params import model_params
 from perfsim.predict import StepResult, evaluate_step, step_latency
 from perfsim.request import RequestResult, decode_step, generate, memory, prefill
+from perfsim.rollout import RolloutConfig, RolloutResult, simulate_rollouts
+from perfsim.search import SearchResult, search
 from perfsim.sim import (
     ClosedLoop,
     EngineConfig,
@@ -27,7 +33,10 @@ from perfsim.sim import (
     max_rate_under_slo,
     simulate_serving,
 )
+from perfsim.sweep import sweep
+from perfsim.transforms import apply_transforms
 from perfsim.vectorized import evaluate_grid
+from perfsim.vision import vlm_ttft
 
 __version__ = "0.1.0"
 
@@ -37,18 +46,26 @@ __all__ = [
     "Execution",
     "Gamma",
     "HardwareProfile",
+    "HybridDesign",
     "LogNormal",
     "MemoryReport",
     "ModelSpec",
     "PerfsimInputError",
     "Poisson",
     "RequestResult",
+    "RolloutConfig",
+    "RolloutResult",
+    "SearchResult",
     "ServingResult",
     "StepBatch",
     "StepResult",
     "Trace",
     "Uniform",
+    "accuracy",
+    "apply_transforms",
+    "compare",
     "decode_step",
+    "evaluate_frontier",
     "evaluate_grid",
     "evaluate_step",
     "generate",
@@ -59,7 +76,13 @@ __all__ = [
     "memory",
     "model_params",
     "ops",
+    "pareto_mask",
     "prefill",
+    "search",
+    "simulate_rollouts",
     "simulate_serving",
     "step_latency",
+    "sweep",
+    "transforms",
+    "vlm_ttft",
 ]

@@ -16,7 +16,27 @@ import yaml
 
 from perfsim.catalog import list_ids
 from perfsim.cli_calibrate import calibrate_cmd, validate_cmd
+from perfsim.cli_compare import compare_cmd
+from perfsim.cli_dashboard import dashboard_cmd
+from perfsim.cli_decoding import (
+    OPT_ACCEPTANCE,
+    OPT_BLOCK,
+    OPT_DECODING,
+    OPT_DRAFT,
+    OPT_DRAFT_LEN,
+    OPT_K,
+    OPT_MEAN_ACCEPTED,
+    OPT_NO_KV,
+    OPT_STEPS_PER_BLOCK,
+    OPT_SUB_BLOCK,
+    OPT_TOKENS_PER_FORWARD,
+    OPT_TOKENS_PER_STEP,
+    OPT_TREE_WIDTH,
+    decoding_strategy,
+)
 from perfsim.cli_output import Format, emit, fail
+from perfsim.cli_rollout import rollout_cmd
+from perfsim.cli_search import frontier_cmd, search_cmd, sweep_cmd
 from perfsim.errors import PerfsimInputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -55,40 +75,6 @@ def show(name: str = typer.Argument(..., help="a hardware or model id, or a YAML
     typer.echo(yaml.safe_dump(data, sort_keys=False))
 
 
-# Decoding options shared by `predict` and `simulate`.
-_DECODING = typer.Option("autoregressive",
-                         help="autoregressive | speculative | mtp | eagle | diffusion | tidar")
-_DRAFT = typer.Option("eagle", help="speculative drafter: a model id, eagle or mtp")
-_K = typer.Option(4, "--k", help="speculative draft length")
-_ACCEPTANCE = typer.Option(None, help="per-token draft acceptance rate")
-_MEAN_ACCEPTED = typer.Option(None, help="measured tokens per verify step")
-_BLOCK = typer.Option(32, help="diffusion block size")
-_SUB_BLOCK = typer.Option(8, help="diffusion sub-block size (query tokens per forward)")
-_TOKENS_PER_STEP = typer.Option(None, help="diffusion tokens finalised per step")
-_STEPS_PER_BLOCK = typer.Option(None, help="diffusion denoising steps per block")
-_NO_KV = typer.Option(False, help="diffusion: recompute the whole sequence each step")
-_DRAFT_LEN = typer.Option(16, help="TiDAR draft length")
-_TOKENS_PER_FORWARD = typer.Option(None, help="TiDAR tokens per forward (T/NFE)")
-
-
-def _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block, tokens_per_step,
-              steps_per_block, no_kv_cache, draft_len, tokens_per_forward):
-    from perfsim.decoding import BlockDiffusion, Speculative, TiDAR, make_decoding
-
-    if decoding in ("speculative", "mtp", "eagle"):
-        return Speculative(k=k, acceptance=acceptance, mean_accepted_tokens=mean_accepted,
-                           draft=decoding if decoding != "speculative" else draft)
-    if decoding in ("diffusion", "block_diffusion"):
-        return BlockDiffusion(block_size=block_size, sub_block_size=sub_block,
-                              tokens_per_step=tokens_per_step, steps_per_block=steps_per_block,
-                              kv_cache=not no_kv_cache)
-    if decoding == "tidar":
-        if tokens_per_forward is None:
-            fail("--decoding tidar needs --tokens-per-forward (the measured T/NFE).")
-        return TiDAR(draft_len=draft_len, tokens_per_forward=tokens_per_forward)
-    return make_decoding(decoding)
-
-
 @app.command()
 def predict(
     model: str = typer.Option(..., "--model", "-m", help="model id or YAML/config.json path"),
@@ -99,11 +85,13 @@ def predict(
     tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs"),
     eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
     breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
-    decoding: str = _DECODING, draft: str = _DRAFT, k: int = _K,
-    acceptance: float | None = _ACCEPTANCE, mean_accepted: float | None = _MEAN_ACCEPTED,
-    block_size: int = _BLOCK, sub_block: int = _SUB_BLOCK, tokens_per_step: float | None = _TOKENS_PER_STEP,
-    steps_per_block: int | None = _STEPS_PER_BLOCK, no_kv_cache: bool = _NO_KV,
-    draft_len: int = _DRAFT_LEN, tokens_per_forward: float | None = _TOKENS_PER_FORWARD,
+    decoding: str = OPT_DECODING, draft: str = OPT_DRAFT, k: int = OPT_K,
+    acceptance: float | None = OPT_ACCEPTANCE, mean_accepted: float | None = OPT_MEAN_ACCEPTED,
+    block_size: int = OPT_BLOCK, sub_block: int = OPT_SUB_BLOCK,
+    tokens_per_step: float | None = OPT_TOKENS_PER_STEP,
+    steps_per_block: int | None = OPT_STEPS_PER_BLOCK, no_kv_cache: bool = OPT_NO_KV,
+    draft_len: int = OPT_DRAFT_LEN, tokens_per_forward: float | None = OPT_TOKENS_PER_FORWARD,
+    tree_width: int = OPT_TREE_WIDTH,
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     as_json: bool = typer.Option(False, "--json", help="same as --format json"),
     as_csv: bool = typer.Option(False, "--csv", help="same as --format csv"),
@@ -115,8 +103,9 @@ def predict(
 
     fmt = Format.json if as_json else Format.csv if as_csv else fmt
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
-    strategy = _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
-                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward)
+    strategy = decoding_strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
+                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward,
+                                 tree_width)
     result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
     row = {"model": model, "hardware": hardware, **result.to_dict()}
     if not isinstance(strategy, Autoregressive):
@@ -128,21 +117,12 @@ def predict(
 
 
 def _lengths(text: str, field: str):
-    """'1024' fixed, '512-2048' uniform, 'lognormal:MEAN:SIGMA:MAX', or 'file:PATH'."""
-    from perfsim.sim import Empirical, LogNormal, Uniform
+    from perfsim.sim.lengths import parse_length
 
     try:
-        if text.startswith("lognormal:"):
-            mean, sigma, top = text.split(":")[1:]
-            return LogNormal(float(mean), float(sigma), int(top))
-        if text.startswith("file:"):
-            return Empirical.from_file(text[5:])
-        if "-" in text:
-            low, high = text.split("-")
-            return Uniform(int(low), int(high))
-        return int(text)
-    except ValueError:
-        fail(f"--{field} {text!r}: use N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH.")
+        return parse_length(text, f"--{field}")
+    except PerfsimInputError as exc:
+        fail(str(exc))
 
 
 class WorkloadKind(StrEnum):
@@ -178,19 +158,22 @@ def simulate(
     tpot_slo: float | None = typer.Option(None, help="TPOT SLO in seconds, for goodput"),
     seed: int = typer.Option(0),
     chrome_trace: Path | None = typer.Option(None, help="write the iteration timeline here"),
-    decoding: str = _DECODING, draft: str = _DRAFT, k: int = _K,
-    acceptance: float | None = _ACCEPTANCE, mean_accepted: float | None = _MEAN_ACCEPTED,
-    block_size: int = _BLOCK, sub_block: int = _SUB_BLOCK, tokens_per_step: float | None = _TOKENS_PER_STEP,
-    steps_per_block: int | None = _STEPS_PER_BLOCK, no_kv_cache: bool = _NO_KV,
-    draft_len: int = _DRAFT_LEN, tokens_per_forward: float | None = _TOKENS_PER_FORWARD,
+    decoding: str = OPT_DECODING, draft: str = OPT_DRAFT, k: int = OPT_K,
+    acceptance: float | None = OPT_ACCEPTANCE, mean_accepted: float | None = OPT_MEAN_ACCEPTED,
+    block_size: int = OPT_BLOCK, sub_block: int = OPT_SUB_BLOCK,
+    tokens_per_step: float | None = OPT_TOKENS_PER_STEP,
+    steps_per_block: int | None = OPT_STEPS_PER_BLOCK, no_kv_cache: bool = OPT_NO_KV,
+    draft_len: int = OPT_DRAFT_LEN, tokens_per_forward: float | None = OPT_TOKENS_PER_FORWARD,
+    tree_width: int = OPT_TREE_WIDTH,
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Event-driven serving simulation: TTFT/TPOT/ITL percentiles, throughput, goodput, KV use."""
     from perfsim.graph import Execution
     from perfsim.sim import EngineConfig, make_workload, simulate_serving
 
-    strategy = _strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
-                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward)
+    strategy = decoding_strategy(decoding, draft, k, acceptance, mean_accepted, block_size, sub_block,
+                         tokens_per_step, steps_per_block, no_kv_cache, draft_len, tokens_per_forward,
+                                 tree_width)
     lengths = dict(prompt_len=_lengths(prompt_len, "prompt-len"),
                    output_len=_lengths(output_len, "output-len"))
     if workload is WorkloadKind.trace:
@@ -272,6 +255,12 @@ def import_hf(
 
 app.command("calibrate")(calibrate_cmd)
 app.command("validate")(validate_cmd)
+app.command("rollout")(rollout_cmd)
+app.command("compare")(compare_cmd)
+app.command("sweep")(sweep_cmd)
+app.command("search")(search_cmd)
+app.command("frontier")(frontier_cmd)
+app.command("dashboard")(dashboard_cmd)
 
 
 def main() -> None:

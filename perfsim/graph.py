@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, MLPSpec, ModelSpec, MoESpec
+from perfsim.model import (
+    AttentionSpec,
+    LinearAttentionSpec,
+    LinearSpec,
+    Mamba2Spec,
+    MLPSpec,
+    ModelSpec,
+    MoESpec,
+)
 from perfsim.ops import AllReduce, Attention, Elementwise, Gemm, LinearAttention, Mamba2, MoE, Op
 from perfsim.units import DTYPE_BYTES
 
@@ -131,6 +139,11 @@ class _Builder:
             *self.allreduce(),
         ]
 
+    def linear(self, spec: LinearSpec) -> list[tuple[str, Op]]:
+        # column-parallel under TP; gathering the output costs about what an all-reduce does
+        out = _split(self.h, self.tp, "hidden_size")
+        return [("norm", self.norm()), ("linear", self.gemm(self.t, out, self.h)), *self.allreduce()]
+
     def moe(self, spec: MoESpec) -> list[tuple[str, Op]]:
         width = spec.latent_dim or self.h
         f = _split(spec.expert_intermediate_size, self.tp, "expert_intermediate_size")
@@ -221,6 +234,7 @@ _BUILDERS = {
     "moe": _Builder.moe,
     "mamba2": _Builder.mamba2,
     "linear_attention": _Builder.linear_attention,
+    "linear": _Builder.linear,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from perfsim.errors import PerfsimInputError
 from perfsim.units import DTYPE_BYTES
 
 Positive = Annotated[float, Field(gt=0)]
@@ -202,8 +203,9 @@ class HardwareProfile(_Strict):
         for candidate in (dtype, {"bf16": "fp16", "fp16": "bf16"}.get(dtype)):
             if candidate in peaks:
                 return peaks[candidate]
-        raise ValueError(
-            f"hardware '{self.id}' has no {dtype} tensor peak (it lists {', '.join(peaks)})"
+        raise PerfsimInputError(
+            f"hardware '{self.id}' has no {dtype} tensor peak (it lists {', '.join(peaks)}); "
+            f"choose one of those dtypes for weights and activations."
         )
 
     @property

@@ -41,7 +41,12 @@ def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:
 @lru_cache(maxsize=256)
 def _validated(schema: type[HardwareProfile] | type[ModelSpec], source: str, text: str):
     """Parse and validate once per (schema, file contents); bad input becomes one sentence."""
+    data = parse_yaml(source, text)
+    if schema is ModelSpec and "base" in data:  # a variant file: base model + transforms
+        from perfsim.transforms.variant import load_variant
+
+        return load_variant(source, data)
     try:
-        return schema.model_validate(parse_yaml(source, text))
+        return schema.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(source, exc) from None

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from perfsim.errors import PerfsimInputError
 from perfsim.hardware import HardwareProfile
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, MLPSpec, ModelSpec, MoESpec
+from perfsim.model import (
+    AttentionSpec,
+    LinearAttentionSpec,
+    LinearSpec,
+    Mamba2Spec,
+    MLPSpec,
+    ModelSpec,
+    MoESpec,
+)
 from perfsim.params import model_params
 from perfsim.units import DTYPE_BYTES, format_bytes
 
@@ -33,6 +41,8 @@ class MemoryReport:
     max_context_len: int
     kv_bytes_per_token: float
     state_bytes_per_seq: float
+    #: Part of weights/KV/state that belongs to a speculative drafter (included above).
+    draft_bytes: float = 0.0
 
     @property
     def shortfall_bytes(self) -> float:
@@ -45,7 +55,9 @@ class MemoryReport:
             f"{format_bytes(self.total_bytes)} (weights {format_bytes(self.weights_bytes)}, "
             f"KV cache {format_bytes(self.kv_cache_bytes)}, state {format_bytes(self.state_bytes)}, "
             f"activations {format_bytes(self.activation_bytes)}, "
-            f"runtime {format_bytes(self.reserved_bytes)}) "
+            f"runtime {format_bytes(self.reserved_bytes)}"
+            + (f"; drafter {format_bytes(self.draft_bytes)} of these" if self.draft_bytes else "")
+            + ") "
             f"of the {format_bytes(self.usable_bytes)} usable on {hw_id}"
         )
         if self.fits:
@@ -109,6 +121,8 @@ def activation_bytes_per_token(model: ModelSpec, tp: int = 1) -> float:
             w = op.intermediate_size * (3 if op.gated else 2)
         elif isinstance(op, MoESpec):
             w = op.top_k * (op.expert_intermediate_size * (3 if op.gated else 2) + h)
+        elif isinstance(op, LinearSpec):
+            w = h
         elif isinstance(op, Mamba2Spec):
             w = 2 * (2 * op.num_heads * op.head_dim + 2 * op.n_groups * op.state_size + op.num_heads)
         else:
@@ -125,8 +139,14 @@ def memory(
     *,
     tensor_parallel: int = 1,
     prefill_chunk_tokens: int | None = None,
+    draft: ModelSpec | None = None,
+    draft_shared_params: float = 0.0,
 ) -> MemoryReport:
-    """Memory needed per GPU to hold `batch` sequences of `context_len` tokens, and the limits."""
+    """Memory needed per GPU to hold `batch` sequences of `context_len` tokens, and the limits.
+
+    A speculative `draft` model adds its weights (less `draft_shared_params` it shares with the
+    target, e.g. an EAGLE layer's embedding and output head) and its own KV cache and state.
+    """
     if batch < 1:
         raise PerfsimInputError(f"batch must be >= 1 (got {batch}).")
     if not 1 <= context_len <= model.max_context_len:
@@ -141,13 +161,21 @@ def memory(
     act_tok = activation_bytes_per_token(model, tp)
     logits_row = model.vocab_size / tp * 4.0
     state = state_bytes_per_seq(model, tp)
+    draft_weights = 0.0
+    if draft is not None:
+        draft_weights = (model_params(draft).total - draft_shared_params) * draft.weight_bytes_per_param / tp
+        weights += draft_weights
+        state += state_bytes_per_seq(draft, tp)
+
+    def kv_per_seq(ctx: int) -> float:
+        return kv_bytes_per_seq(model, ctx, tp) + (kv_bytes_per_seq(draft, ctx, tp) if draft else 0.0)
     reserved = hw.memory.reserved_runtime_bytes
     usable = hw.memory.usable_bytes
 
     def need(b: int, ctx: int) -> tuple[float, float, float]:
         step_tokens = b * ctx if prefill_chunk_tokens is None else min(prefill_chunk_tokens, b * ctx)
         acts = step_tokens * act_tok + b * logits_row
-        return b * kv_bytes_per_seq(model, ctx, tp), b * state, acts
+        return b * kv_per_seq(ctx), b * state, acts
 
     kv, st, act = need(batch, context_len)
     total = weights + kv + st + act + reserved
@@ -164,8 +192,10 @@ def memory(
         fits=total <= usable,
         max_batch=max_batch,
         max_context_len=max_ctx,
-        kv_bytes_per_token=kv_bytes_per_seq(model, 1, tp),
+        kv_bytes_per_token=kv_per_seq(1),
         state_bytes_per_seq=state,
+        draft_bytes=draft_weights + (batch * (kv_bytes_per_seq(draft, context_len, tp)
+                                              + state_bytes_per_seq(draft, tp)) if draft else 0.0),
     )
 
 

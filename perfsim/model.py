@@ -123,8 +123,16 @@ class MoESpec(_Strict):
         return self
 
 
+class LinearSpec(_Strict):
+    """One hidden x hidden projection with its pre-norm: Puzzle's cheap stand-in for an attention
+    sublayer ("linear" blocks of Llama-3.1-Nemotron-51B); it mixes no tokens and keeps no cache."""
+
+    type: Literal["linear"] = "linear"
+    bias: bool = False
+
+
 OperatorSpec = Annotated[
-    AttentionSpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec,
+    AttentionSpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec | LinearSpec,
     Field(discriminator="type"),
 ]
 
@@ -148,6 +156,65 @@ class Source(_Strict):
     note: str = ""
 
 
+class PublishedAccuracy(_Strict):
+    """Published benchmark scores in percent, used as-is by `perfsim.accuracy` ("measured").
+
+    Keys name the benchmark (e.g. `mmlu`); scores from one `source` share its evaluation setup,
+    so compare a key across models only when their sources evaluated it the same way.
+    """
+
+    scores: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(min_length=1)
+    source: Source
+    #: Pre-training tokens, for the scaling-law accuracy model.
+    training_tokens: float | None = Field(default=None, gt=0)
+
+
+class VisionEncoderSpec(_Strict):
+    """ViT image encoder + pixel-shuffle projector in front of the LLM (InternVL/RADIO style).
+
+    A frame (or image tile) of `image_size_px` squared gives (image_size_px / patch_size_px)^2
+    patches through `num_layers` pre-norm blocks; pixel shuffle merges `pixel_shuffle`^2
+    neighbouring patches into one LLM token; a 2-layer MLP projects to the LLM width. Set
+    `measured_s_per_tile` to use a measured encoder time instead of the roofline.
+    """
+
+    image_size_px: PosInt
+    patch_size_px: PosInt
+    num_layers: PosInt
+    hidden_size: PosInt
+    num_heads: PosInt
+    intermediate_size: PosInt
+    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "gelu"
+    #: Class/register tokens the ViT carries besides the patches (dropped before the LLM).
+    extra_tokens: int = Field(default=0, ge=0)
+    pixel_shuffle: PosInt = 2
+    projector_intermediate_size: PosInt
+    measured_s_per_tile: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _geometry(self) -> VisionEncoderSpec:
+        side = self.image_size_px // self.patch_size_px
+        if self.image_size_px % self.patch_size_px or side % self.pixel_shuffle:
+            raise ValueError(
+                f"image_size_px ({self.image_size_px}) must be a multiple of patch_size_px "
+                f"({self.patch_size_px}) x pixel_shuffle ({self.pixel_shuffle})"
+            )
+        if self.hidden_size % self.num_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})"
+            )
+        return self
+
+    @property
+    def patches_per_tile(self) -> int:
+        return (self.image_size_px // self.patch_size_px) ** 2
+
+    @property
+    def tokens_per_tile(self) -> int:
+        """LLM tokens one tile (or video frame) becomes after pixel shuffle."""
+        return self.patches_per_tile // self.pixel_shuffle**2
+
+
 class ModelSpec(_Strict):
     schema_version: Literal[1] = 1
     id: str
@@ -169,6 +236,11 @@ class ModelSpec(_Strict):
     blocks: list[Block] | None = None
     layer_pattern: str | None = None
     pattern_ops: dict[str, str] | None = None
+    accuracy: PublishedAccuracy | None = None
+    #: Image/video encoder of a vision-language model (perfsim.vision prices it).
+    vision: VisionEncoderSpec | None = None
+    #: Provenance: descriptions of the perfsim.transforms applied to the base model, in order.
+    applied_transforms: list[str] | None = None
 
     @model_validator(mode="after")
     def _layout(self) -> ModelSpec:

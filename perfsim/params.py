@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from perfsim.model import (
     AttentionSpec,
     LinearAttentionSpec,
+    LinearSpec,
     Mamba2Spec,
     MLPSpec,
     ModelSpec,
@@ -69,6 +70,8 @@ def operator_params(op: OperatorSpec, hidden: int, norm_params: int) -> ParamCou
             n += hidden * GLA_GATE_RANK + GLA_GATE_RANK * qk + qk
         n += hidden * v if op.output_gate else 0
         return norm + _dense(n)
+    if isinstance(op, LinearSpec):
+        return norm + _dense(hidden * hidden + (hidden if op.bias else 0))
     if isinstance(op, MLPSpec):
         return norm + _dense(mlp_params(hidden, op.intermediate_size, op.gated, op.bias))
     if isinstance(op, MoESpec):

@@ -21,8 +21,8 @@ def headline_report(models=DEFAULT_MODELS, hardware=DEFAULT_HARDWARE, prompt_len
                     output_len: int = 256) -> pd.DataFrame:
     """Batch-1 latency, max-batch throughput and memory fit for each model on each device."""
     rows = []
-    context = prompt_len + output_len
     for model in map(load_model, models):
+        context = prompt_len + output_len + model.prefix_tokens  # meta tokens are cached too
         params = model_params(model)
         for hw in map(load_hardware, hardware):
             row = {"model": model.id, "hardware": hw.id, "params_b": params.total / 1e9,

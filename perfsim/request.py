@@ -87,12 +87,15 @@ def _context_check(model: ModelSpec, context: int) -> None:
         )
 
 
-def memory(model: ModelLike, hw: HardwareLike, batch: int, context_len: int, **kwargs) -> MemoryReport:
-    """Weights, KV cache, state, activations and whether they fit; see `perfsim.memory.memory`."""
+def memory(model: ModelLike, hw: HardwareLike, batch: int, context_len: int,
+           decoding: str | DecodingStrategy | None = None, **kwargs) -> MemoryReport:
+    """Weights, KV cache, state, activations (and a speculative drafter's share) and whether they
+    fit; see `perfsim.memory.memory`."""
     model, hw = load_model(model), load_hardware(hw)
     _check_positive(batch=batch, context_len=context_len)
     _context_check(model, context_len)
-    return _memory(model, hw, batch, context_len, **kwargs)
+    draft, shared = make_decoding(decoding).resident_draft(model)
+    return _memory(model, hw, batch, context_len, draft=draft, draft_shared_params=shared, **kwargs)
 
 
 def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
@@ -140,7 +143,9 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     total = prompt_len + output_len + model.prefix_tokens
     _context_check(model, total)
     execution = execution or Execution()
-    report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel)
+    draft, shared = strategy.resident_draft(model)
+    report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
+                     draft_shared_params=shared)
     if check_memory:
         require_fit(report, model.id, hw.id, batch, prompt_len + output_len)
     first = prefill(model, hw, batch, prompt_len, execution=execution, check_memory=False)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from perfsim.graph import Execution, StepBatch
 from perfsim.load import load_hardware, load_model
-from perfsim.memory import kv_bytes_per_seq, state_bytes_per_seq
+from perfsim.memory import activation_bytes_per_token, kv_bytes_per_seq, state_bytes_per_seq
 from perfsim.params import model_params
 from perfsim.predict import step_latency
 
@@ -44,6 +44,8 @@ def evaluate_grid(
         kv = np.array([kv_bytes_per_seq(model, x, execution.tensor_parallel) for x in np.unique(c)]) \
             if windowed else None
         state = state_bytes_per_seq(model, execution.tensor_parallel)
+        act_tok = activation_bytes_per_token(model, execution.tensor_parallel)
+        logits_row = model.vocab_size / execution.tensor_parallel * 4.0  # fp32 logits, as memory()
         seq_kv = np.interp(c, np.unique(c), kv) if windowed else kv_tok * c
         if phase == "decode":
             step = StepBatch(decode_seqs=b, decode_context=c)
@@ -53,7 +55,9 @@ def evaluate_grid(
             tokens = b * c
         for hw in map(load_hardware, hardware):
             latency = step_latency(model, hw, step, execution)
-            need = weights + b * (seq_kv + state) + hw.memory.reserved_runtime_bytes
+            # the step's activation peak and logits, as `perfsim.memory` counts them
+            need = (weights + b * (seq_kv + state + logits_row) + tokens * act_tok
+                    + hw.memory.reserved_runtime_bytes)
             frames.append(pd.DataFrame({
                 "model": model.id,
                 "hardware": hw.id,

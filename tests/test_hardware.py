@@ -91,3 +91,11 @@ def test_calibration_path_must_name_an_efficiency_field(write_yaml):
 def test_unknown_profile_lists_known_ones():
     with pytest.raises(perfsim.PerfsimInputError, match="known: .*h100-sxm"):
         perfsim.load_hardware("h100-sxm-typo")
+
+
+def test_missing_dtype_peak_is_one_sentence():
+    model = perfsim.load_model("qwen3-8b")
+    fp8 = model.model_copy(update={"dtypes": model.dtypes.model_copy(update={"weights": "fp8",
+                                                                            "activations": "fp8"})})
+    with pytest.raises(perfsim.PerfsimInputError, match="'a10g' has no fp8 tensor peak .* choose one of"):
+        perfsim.generate(fp8, "a10g", 1, 128, 16)

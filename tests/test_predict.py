@@ -105,6 +105,20 @@ def test_vectorised_grid_matches_scalar_calls(h100):
         assert row.latency_s == pytest.approx(scalar.latency_s, rel=1e-9)
 
 
+@pytest.mark.parametrize("phase", ["decode", "prefill"])
+def test_vectorised_grid_memory_matches_the_memory_report(phase):
+    """Fit in a sweep and fit in `perfsim.memory` agree, activations and logits included."""
+    grid = perfsim.evaluate_grid(["qwen3-8b", "gpt-oss-20b"], ["h100-sxm", "a10g"], [1, 64, 256],
+                                 [1280, 8192, 32768], phase=phase)
+    assert grid.fits.any() and not grid.fits.all()
+    for row in grid.itertuples():
+        chunk = row.batch if phase == "decode" else None
+        report = perfsim.memory(row.model, row.hardware, row.batch, row.context_len,
+                                prefill_chunk_tokens=chunk)
+        assert row.memory_bytes == pytest.approx(report.total_bytes, rel=1e-9)
+        assert row.fits == report.fits
+
+
 def test_generate_composes_ttft_and_tpot(h100):
     result = perfsim.generate("qwen3-8b", h100, 4, 1000, 300)
     assert result.e2e_s == pytest.approx(result.ttft_s + 299 * result.tpot_s)

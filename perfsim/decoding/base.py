@@ -48,6 +48,11 @@ class DecodingStrategy:
         """Work added to TTFT besides the target's prefill (e.g. a draft model's prefill)."""
         return 0.0
 
+    def resident_draft(self, target: ModelSpec) -> tuple[ModelSpec | None, float]:
+        """A drafter held in device memory next to the target, and the parameters it shares
+        with the target (counted once)."""
+        return None, 0.0
+
     def describe(self) -> str:
         return self.name
 

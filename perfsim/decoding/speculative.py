@@ -7,6 +7,12 @@ Acceptance: a scalar alpha (i.i.d. per position), a per-position list of conditi
 acceptance probabilities, or a measured mean number of tokens per verify step.
 Expected tokens per verify = 1 + sum_i prod_{j<=i} p_j, which for a scalar alpha is
 (1 - alpha^(k+1)) / (1 - alpha) (Leviathan et al., 2023).
+
+Tree drafts (EAGLE-2, SpecInfer style) keep the `tree_width` best candidates at each of the k
+levels: each draft forward runs `tree_width` query tokens per sequence and the verify forward
+k x tree_width + 1. A scalar alpha then accepts a level when any of its candidates is right,
+1 - (1 - alpha)^width, which treats candidates as independent (an upper bound: real candidates
+are correlated); per-level lists or a measured mean are used as given.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ def _single_layer_drafter(target: ModelSpec, kind: str) -> ModelSpec:
     data.update(id=f"{target.id}-{kind}-drafter", display_name=f"{kind} drafter of {target.id}",
                 blocks=[{"repeat": 1, "ops": ops}], layer_pattern=None, pattern_ops=None,
                 operators={n: target.operators[n].model_dump() for n in ops},
-                published_params=None, published_active_params=None, prefix_tokens=0)
+                published_params=None, published_active_params=None, prefix_tokens=0, accuracy=None)
     return ModelSpec.model_validate(data)
 
 
@@ -50,10 +56,14 @@ class Speculative(DecodingStrategy):
     acceptance: float | tuple[float, ...] | None = None
     mean_accepted_tokens: float | None = None
     draft: str = "eagle"
+    tree_width: int = 1
 
     def __post_init__(self) -> None:
         if self.k < 1:
             raise PerfsimInputError(f"speculative k (draft length) must be >= 1 (got {self.k}).")
+        if not isinstance(self.tree_width, int) or not 1 <= self.tree_width <= 64:
+            raise PerfsimInputError(f"speculative tree_width must be an integer in 1..64 (got "
+                                    f"{self.tree_width!r}).")
         if (self.acceptance is None) == (self.mean_accepted_tokens is None):
             raise PerfsimInputError("speculative decoding needs exactly one of acceptance or "
                                     "mean_accepted_tokens.")
@@ -76,7 +86,7 @@ class Speculative(DecodingStrategy):
                                0.0, 1.0)
             return np.full(self.k, alpha)
         if isinstance(self.acceptance, int | float):
-            return np.full(self.k, float(self.acceptance))
+            return np.full(self.k, 1.0 - (1.0 - float(self.acceptance)) ** self.tree_width)
         probs = np.asarray(self.acceptance, dtype=float)
         if len(probs) != self.k:
             raise PerfsimInputError(f"acceptance list has {len(probs)} entries; it needs k={self.k}.")
@@ -100,12 +110,21 @@ class Speculative(DecodingStrategy):
                                     f"target {target.id} has {target.vocab_size}; they must match.")
         return drafter
 
+    def resident_draft(self, target):
+        """EAGLE/MTP layers use the target's embedding and output head; a draft model has its own."""
+        drafter = self.drafter(target)
+        if self.draft not in ("eagle", "mtp"):
+            return drafter, 0.0
+        return drafter, float(target.vocab_size * target.hidden_size * (1 if target.tie_embeddings else 2))
+
     def target_step(self, batch, context) -> StepBatch:
-        return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.k + 1)
+        return StepBatch(decode_seqs=batch, decode_context=context,
+                         decode_tokens=self.k * self.tree_width + 1)
 
     def iteration_latency(self, target, hw, batch, context, execution):
         drafter = self.drafter(target)
-        draft = step_latency(drafter, hw, StepBatch(decode_seqs=batch, decode_context=context), execution)
+        level = StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.tree_width)
+        draft = step_latency(drafter, hw, level, execution)
         return self.k * draft + super().iteration_latency(target, hw, batch, context, execution)
 
     def prefill_extra_latency(self, target, hw, batch, prompt_len, execution):
@@ -115,4 +134,5 @@ class Speculative(DecodingStrategy):
         return float(step_latency(self.drafter(target), hw, step, execution))
 
     def describe(self) -> str:
-        return f"speculative ({self.draft}, k={self.k}, {self.expected_tokens():.2f} tokens/verify)"
+        tree = f", tree width {self.tree_width}" if self.tree_width > 1 else ""
+        return f"speculative ({self.draft}, k={self.k}{tree}, {self.expected_tokens():.2f} tokens/verify)"

@@ -7,6 +7,7 @@ from perfsim.sim.metrics import ServingResult
 from perfsim.sim.scheduler import register_scheduler, registered_schedulers
 from perfsim.sim.serving import register_router, registered_routers, simulate_serving
 from perfsim.sim.workloads import (
+    Batch,
     ClosedLoop,
     Gamma,
     Poisson,
@@ -18,7 +19,7 @@ from perfsim.sim.workloads import (
 )
 
 __all__ = [
-    "CapacityResult", "ClosedLoop", "Empirical", "EngineConfig", "Fixed", "Gamma", "LengthDist",
+    "Batch", "CapacityResult", "ClosedLoop", "Empirical", "EngineConfig", "Fixed", "Gamma", "LengthDist",
     "LogNormal", "Poisson", "ServingResult", "Trace", "Uniform", "Workload", "make_workload",
     "max_rate_under_slo", "register_router", "register_scheduler", "register_workload",
     "registered_routers", "registered_schedulers", "registered_workloads", "simulate_serving",

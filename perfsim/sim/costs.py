@@ -102,10 +102,9 @@ class IterationCosts:
             return self.base_s
         return float(np.interp(mean_context, self.context_grid, self._decode_rows[batch]))
 
-    def decode_run(self, batch: int, mean_context: float, iterations: int) -> np.ndarray:
-        """Durations of `iterations` consecutive decode-only iterations (context grows by one)."""
-        contexts = mean_context + np.arange(iterations)
-        return np.interp(contexts, self.context_grid, self._decode_rows[batch])
+    def decode_run(self, batch: int, mean_contexts: np.ndarray) -> np.ndarray:
+        """Durations of consecutive decode-only iterations at the given mean contexts."""
+        return np.interp(mean_contexts, self.context_grid, self._decode_rows[batch])
 
     def prefill_chunk(self, tokens: int, past: int) -> float:
         """Prefill attention/scan kernels of one chunk (exact in length, linear in past)."""

@@ -4,8 +4,10 @@ Each iteration's duration is the predictor's cost of the exact batch it runs (de
 chunks, see `costs.py`). Decoding strategies act inside the loop: every iteration samples the
 tokens each sequence finalises (accepted drafts, diffusion tokens per step). Autoregressive
 decode-only stretches, where nothing changes but contexts growing by one, are advanced as one
-simpy timeout of many iterations; an arrival interrupts the stretch at the end of the iteration
-in flight, exactly where a real engine would pick the request up.
+simpy timeout of many iterations; strategies that finalise a random number of tokens per
+iteration draw a stretch's tokens up front and end it where the first request finishes. An
+arrival interrupts a stretch at the end of the iteration in flight, exactly where a real engine
+would pick the request up.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from perfsim.sim.scheduler import Queues, registered_schedulers
 GIB = 1 << 30
 #: Longest decode stretch advanced as one event (bounds the per-stretch arrays).
 MAX_STRETCH = 4096
+#: Most token draws (requests x iterations) sampled ahead for one stochastic stretch.
+MAX_SAMPLED = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -131,11 +135,18 @@ class Replica:
                 raise AssertionError("scheduler found nothing to run with requests queued")
             start = env.now
             context = int(rs.computed[:k] @ plan.decoding) / batch if batch else 0.0
-            stretch = 1
-            if self.deterministic and batch == k and not plan.chunks and not plan.preempted:
-                stretch = self._reserve_stretch(k)
+            stretch, accepted = 1, None
+            if batch == k and not plan.chunks and not plan.preempted:
+                if self.deterministic:
+                    stretch = self._reserve_stretch(k)
+                else:
+                    stretch, accepted = self._reserve_sampled_stretch(k)
             if stretch > 1:
-                durations = self.costs.decode_run(batch, context, stretch) + overhead
+                if accepted is None:
+                    contexts = context + np.arange(stretch)
+                else:
+                    contexts = context + np.concatenate([[0.0], accepted[:, : stretch - 1].mean(axis=0)])
+                durations = self.costs.decode_run(batch, contexts) + overhead
                 ends = np.cumsum(durations)
                 self._stretching = True
                 done = stretch
@@ -145,7 +156,9 @@ class Replica:
                     done = min(int(np.searchsorted(ends, env.now - start)) + 1, stretch)
                     yield env.timeout(max(ends[done - 1] - (env.now - start), 0.0))
                 self._stretching = False
-                self._commit(plan, np.full(k, done), durations[:done], start, trim=done < stretch)
+                tokens = np.full(k, done) if accepted is None else accepted[:, done - 1]
+                trim = done < stretch or accepted is not None
+                self._commit(plan, tokens, durations[:done], start, trim=trim)
             else:
                 chunks = [(n, int(rs.computed[i])) for i, n in plan.chunks]
                 duration = self.costs.mixed(batch, context, chunks) + overhead
@@ -162,15 +175,40 @@ class Replica:
         blocks; reserves the blocks."""
         rs, kv = self.running, self.kv
         m = min(int((rs.output[:k] - rs.generated[:k]).min()), MAX_STRETCH)
+        computed = rs.computed[:k]
+        return self._grant(k, m, lambda n: kv.blocks_for_many(computed + n))
+
+    def _reserve_sampled_stretch(self, k: int) -> tuple[int, np.ndarray | None]:
+        """For strategies that finalise a random number of tokens per iteration: draw the tokens
+        of the next iterations up front, run until the first request finishes or KV runs short,
+        and reserve the blocks. Returns the iterations and each request's cumulative tokens."""
+        rs, kv, q = self.running, self.kv, self.costs.query_tokens
+        remaining = rs.output[:k] - rs.generated[:k]
+        horizon = min(int(remaining.min()), MAX_STRETCH, max(2, MAX_SAMPLED // k))
+        if horizon <= 1:
+            return 1, None
+        accepted = np.cumsum(self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon), axis=1)
+        reached = accepted >= remaining[:, None]
+        first = np.where(reached.any(axis=1), reached.argmax(axis=1), horizon - 1)
+        computed = rs.computed[:k]
+        # iteration n (1-based) writes its k+1 query slots after the tokens of the n-1 before it
+        m = self._grant(k, int(first.min()) + 1,
+                        lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
+        return m, accepted
+
+    def _grant(self, k: int, m: int, blocks_at) -> int:
+        """Shorten a stretch of m iterations until the KV blocks its last iteration needs
+        (`blocks_at(n)` per request, n >= 2) are free, and reserve them. The scheduler already
+        reserved the first iteration."""
         if m <= 1:
             return 1
-        computed, held = rs.computed[:k], rs.blocks[:k]
+        kv, held = self.kv, self.running.blocks[:k]
 
         def need(n: int) -> np.ndarray:
-            return np.maximum(kv.blocks_for_many(computed + n) + kv.state_blocks - held, 0)
+            return np.maximum(blocks_at(n) + kv.state_blocks - held, 0)
 
         if int(need(m).sum()) > kv.free_blocks:
-            lo, hi = 1, m  # need(1) is zero: the scheduler reserved the first iteration
+            lo, hi = 1, m
             while hi - lo > 1:
                 mid = (lo + hi) // 2
                 lo, hi = (mid, hi) if int(need(mid).sum()) <= kv.free_blocks else (lo, mid)

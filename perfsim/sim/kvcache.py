@@ -25,16 +25,23 @@ from perfsim.units import format_bytes
 class KVCache:
     def __init__(self, model: ModelSpec, hw: HardwareProfile, *, block_size: int,
                  gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
-                 tensor_parallel: int = 1):
+                 tensor_parallel: int = 1, draft: ModelSpec | None = None, draft_shared_params: float = 0.0):
         tp = tensor_parallel
         full, windowed = kv_bytes_per_token(model, tp)
+        state = state_bytes_per_seq(model, tp)
+        weights = model_params(model).total * model.weight_bytes_per_param / tp
+        if draft is not None:  # a speculative drafter's KV shares the blocks (as in vLLM)
+            draft_full, draft_windowed = kv_bytes_per_token(draft, tp)
+            full += draft_full
+            for window, per_token in draft_windowed.items():
+                windowed[window] = windowed.get(window, 0.0) + per_token
+            state += state_bytes_per_seq(draft, tp)
+            weights += (model_params(draft).total - draft_shared_params) * draft.weight_bytes_per_param / tp
         self._full_bytes_per_token = full
         self._windows = sorted(windowed.items())
         self.block_size = block_size
         self.block_bytes = block_size * (full + sum(windowed.values()))
-        state = state_bytes_per_seq(model, tp)
 
-        weights = model_params(model).total * model.weight_bytes_per_param / tp
         activations = max_batched_tokens * activation_bytes_per_token(model, tp)
         activations += max_seqs * model.vocab_size / tp * 4.0  # fp32 logits of the largest batch
         budget = min(gpu_memory_utilization * hw.memory.capacity_bytes, hw.memory.usable_bytes)

@@ -159,6 +159,31 @@ def as_length_dist(value: int | tuple[int, int] | LengthDist, field: str) -> Len
                             f"(got {value!r}).")
 
 
+def parse_length(text: str | int | LengthDist, field: str) -> LengthDist:
+    """A length from text: 'N' fixed, 'LOW-HIGH' uniform, 'lognormal:MEAN:SIGMA:MAX' or
+    'file:PATH' (one integer per line); a distribution passes through."""
+    if isinstance(text, LengthDist):
+        return text
+    if isinstance(text, int | np.integer):
+        return Fixed(int(text))
+    text = str(text).strip()
+    try:
+        if text.startswith("lognormal:"):
+            mean, sigma, top = text.split(":")[1:]
+            return LogNormal(float(mean), float(sigma), int(top))
+        if text.startswith("file:"):
+            return Empirical.from_file(text[5:])
+        if "-" in text:
+            low, high = text.split("-")
+            return Uniform(int(low), int(high))
+        return Fixed(int(text))
+    except PerfsimInputError as exc:
+        raise PerfsimInputError(f"{field}: {exc}") from None
+    except ValueError:
+        raise PerfsimInputError(f"{field} {text!r}: use N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or "
+                                f"file:PATH.") from None
+
+
 def _positive(name: str, value: int) -> None:
     if not isinstance(value, int | np.integer) or value < 1:
         raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")

@@ -53,25 +53,21 @@ class Queues:
 
     def reserve(self, tokens: np.ndarray, plan: Plan) -> int:
         """Grow the first len(tokens) requests' blocks to hold `tokens` more each; returns how
-        many got them. Fast path: all fit. Otherwise one by one, preempting from the tail."""
-        rs, kv, k = self.running, self.kv, tokens.size
-        need = np.maximum(kv.blocks_for_many(rs.computed[:k] + tokens) + kv.state_blocks
-                          - rs.blocks[:k], 0)
-        total = int(need.sum())
-        if total <= kv.free_blocks:
-            kv.free_blocks -= total
-            rs.blocks[:k] += need
-            return k
-        i = 0
+        many got them. In admission order: the requests that fit get their blocks; at the first
+        that does not, the most recently admitted request is preempted and the rest retried."""
+        rs, kv, k, i = self.running, self.kv, tokens.size, 0
         while i < k:
-            held = kv.try_grow(int(rs.blocks[i]), int(rs.computed[i] + tokens[i]))
-            if held is not None:
-                rs.blocks[i] = held
-                i += 1
-                continue
-            k = min(k, rs.n - 1)  # the victim is the last admitted
-            self.preempt_last()
-            plan.preempted += 1
+            need = np.maximum(kv.blocks_for_many(rs.computed[i:k] + tokens[i:k]) + kv.state_blocks
+                              - rs.blocks[i:k], 0)
+            fits = int(np.searchsorted(np.cumsum(need), kv.free_blocks, side="right"))
+            granted = need[:fits]
+            kv.free_blocks -= int(granted.sum())
+            rs.blocks[i : i + fits] += granted
+            i += fits
+            if i < k:
+                k = min(k, rs.n - 1)  # the victim is the last admitted
+                self.preempt_last()
+                plan.preempted += 1
         return k
 
     def preempt_last(self) -> None:

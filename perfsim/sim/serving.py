@@ -80,6 +80,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     kv_args = dict(block_size=config.block_size, gpu_memory_utilization=config.gpu_memory_utilization,
                    max_batched_tokens=config.max_batched_tokens, max_seqs=config.max_num_seqs,
                    tensor_parallel=execution.tensor_parallel)
+    kv_args["draft"], kv_args["draft_shared_params"] = strategy.resident_draft(model)
     pools = [KVCache(model, hw, **kv_args) for _ in range(replicas)]
     _check_fits(model.id, hw.id, workload, config, pools[0], costs.query_tokens)
 

@@ -218,4 +218,39 @@ class Trace(Workload):
         return f"trace {Path(self.path).name} ({self.num_requests} requests)"
 
 
+@register_workload("batch")
+@dataclass(frozen=True, eq=False)
+class Batch(Workload):
+    """Offline batch: every request is there at time 0 with its own prompt and output length
+    (RL rollout generation, offline inference)."""
+
+    prompt_tokens: np.ndarray
+    output_tokens: np.ndarray
+
+    def __post_init__(self) -> None:
+        prompts = np.asarray(self.prompt_tokens, dtype=np.int64)
+        outputs = np.asarray(self.output_tokens, dtype=np.int64)
+        if prompts.ndim != 1 or prompts.shape != outputs.shape or not prompts.size:
+            raise PerfsimInputError("batch workload: prompt_tokens and output_tokens must be equal-length, "
+                                    "non-empty 1-D integer arrays.")
+        if prompts.min() < 1 or outputs.min() < 1:
+            raise PerfsimInputError("batch workload: every prompt and output length must be >= 1.")
+        object.__setattr__(self, "prompt_tokens", prompts)
+        object.__setattr__(self, "output_tokens", outputs)
+
+    @property
+    def num_requests(self) -> int:
+        return int(self.prompt_tokens.size)
+
+    def max_lengths(self) -> tuple[int, int]:
+        return int(self.prompt_tokens.max()), int((self.prompt_tokens + self.output_tokens).max())
+
+    def start(self, env, submit, rng):
+        env.process(_replay(env, submit, np.zeros(self.num_requests), self.prompt_tokens,
+                            self.output_tokens))
+
+    def describe(self) -> str:
+        return f"batch of {self.num_requests} at t=0"
+
+
 make_workload = _WORKLOADS.create

@@ -124,3 +124,38 @@ def test_registry_and_autoregressive_default():
     base = perfsim.generate("qwen3-8b", "h100-sxm", 2, 256, 64)
     same = perfsim.generate("qwen3-8b", "h100-sxm", 2, 256, 64, "autoregressive")
     assert base.e2e_s == same.e2e_s
+
+
+@settings(max_examples=15, deadline=None)
+@given(k=st.integers(1, 6), alpha=st.floats(0.05, 0.95), width=st.integers(1, 6))
+def test_tree_drafts_accept_a_level_when_any_candidate_is_right(k, alpha, width):
+    tree = Speculative(k=k, acceptance=alpha, tree_width=width)
+    level = 1 - (1 - alpha) ** width
+    assert tree.expected_tokens() == pytest.approx(1 + sum(level**i for i in range(1, k + 1)), rel=1e-9)
+    samples = tree.sample_tokens(np.random.default_rng(4), 50_000)
+    tolerance = 4 * samples.std() / np.sqrt(50_000) + 1e-3
+    assert samples.mean() == pytest.approx(tree.expected_tokens(), abs=tolerance)
+    assert tree.target_step(1, 100).tokens == k * width + 1
+
+
+def test_width_one_tree_is_the_chain():
+    chain, tree = Speculative(k=4, acceptance=0.6), Speculative(k=4, acceptance=0.6, tree_width=1)
+    assert chain == tree and chain.describe() == tree.describe()
+
+
+def test_tree_helps_at_batch_one_and_hurts_at_large_batch():
+    chain = Speculative(k=4, acceptance=0.5, draft="eagle")
+    tree = Speculative(k=4, acceptance=0.5, draft="eagle", tree_width=4)
+    gain = {}
+    for batch in (1, 256):
+        ar = perfsim.generate("qwen3-8b", "h100-sxm", batch, 512, 256, check_memory=False).e2e_s
+        gain[batch] = [ar / perfsim.generate("qwen3-8b", "h100-sxm", batch, 512, 256, s,
+                                             check_memory=False).e2e_s for s in (chain, tree)]
+    assert gain[1][1] > gain[1][0] > 1  # 17 verify slots are free when memory-bound
+    assert gain[256][1] < gain[256][0]  # and cost compute when the batch is large
+    assert "tree width 4" in tree.describe()
+
+
+def test_bad_tree_width():
+    with pytest.raises(perfsim.PerfsimInputError, match=r"tree_width must be an integer in 1..64"):
+        Speculative(k=3, acceptance=0.5, tree_width=0)

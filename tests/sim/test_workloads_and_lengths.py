@@ -313,7 +313,8 @@ def test_make_workload_builds_registered_workloads():
 
 def test_make_workload_unknown_name_lists_allowed():
     with pytest.raises(perfsim.PerfsimInputError,
-                       match=r"unknown workload 'bursty'; allowed: closed_loop, gamma, poisson, trace"):
+                       match=r"unknown workload 'bursty'; allowed: batch, closed_loop, gamma, poisson, "
+                             r"trace"):
         make_workload("bursty", rate=1.0)
 
 

@@ -1,0 +1,160 @@
+"""Library calls behind `st.cache_data`, keyed on the validated what-if.
+
+Model and device objects are passed with a leading underscore (not hashed); the Setup's digest
+of their JSON stands in for them, so an edit of any field is a new cache entry and returning to a
+previous what-if is instant. Exceptions (PerfsimInputError) are not cached; pages show them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import perfsim
+from dashboard.sidebar import Setup
+from perfsim.decoding import DecodingStrategy, free_token_slots
+from perfsim.params import operator_params
+
+_CACHE = {"max_entries": 256, "show_spinner": False}
+
+
+@st.cache_data(**_CACHE)
+def _request(key: str, _model, _hw, batch: int, prompt_len: int, output_len: int, decoding_key: str,
+             _decoding, check_memory: bool) -> perfsim.RequestResult:
+    return perfsim.generate(_model, _hw, batch, prompt_len, output_len, _decoding, check_memory=check_memory)
+
+
+def request(setup: Setup, *, batch: int | None = None, decoding: DecodingStrategy | None = None,
+            check_memory: bool = True) -> perfsim.RequestResult:
+    """`perfsim.generate` for the what-if (optionally another batch or decoding strategy)."""
+    decoding = setup.decoding if decoding is None else decoding
+    batch = setup.batch if batch is None else batch
+    return _request(setup.key, setup.model, setup.hardware, batch, setup.prompt_len, setup.output_len,
+                    repr(decoding), decoding, check_memory)
+
+
+def context_len(setup: Setup) -> int:
+    """Tokens held per sequence at the end of a request (what `generate` sizes memory for)."""
+    return setup.prompt_len + setup.output_len + setup.model.prefix_tokens
+
+
+@st.cache_data(**_CACHE)
+def _memory(key: str, _model, _hw, batch: int, context: int) -> perfsim.MemoryReport:
+    return perfsim.memory(_model, _hw, batch, context)
+
+
+def memory(setup: Setup) -> perfsim.MemoryReport:
+    """`perfsim.memory` at the what-if's batch and final context (works when it does not fit)."""
+    return _memory(setup.key, setup.model, setup.hardware, setup.batch, context_len(setup))
+
+
+def memory_parts(setup: Setup, report: perfsim.MemoryReport) -> pd.DataFrame:
+    """What occupies memory: weights split by operator family (from the library's parameter
+    counts), then KV cache, recurrent state, activations and the runtime reserve."""
+    model = setup.model
+    norm = model.hidden_size * (2 if model.norm == "layernorm" else 1)
+    by_family: dict[str, float] = {}
+    for spec in model.sublayers:
+        family = {"mlp": "gemm"}.get(spec.type, spec.type)
+        label = {"gemm": "MLP weights"}.get(family, f"{family} weights")
+        by_family[label] = by_family.get(label, 0.0) + operator_params(spec, model.hidden_size, norm).total
+    per_param = report.weights_bytes / perfsim.model_params(model).total
+    rows = [(name, count * per_param) for name, count in by_family.items()]
+    rows.append(("embeddings", report.weights_bytes - sum(b for _, b in rows)))
+    rows += [("KV cache", report.kv_cache_bytes), ("recurrent state", report.state_bytes),
+             ("activations", report.activation_bytes), ("runtime reserve", report.reserved_bytes)]
+    return pd.DataFrame([r for r in rows if r[1] > 0], columns=["part", "bytes"])
+
+
+@st.cache_data(**_CACHE)
+def _grid(key: str, _models, _hw, batch: tuple, context: tuple, phase: str) -> pd.DataFrame:
+    return perfsim.evaluate_grid(_models, [_hw], list(batch), list(context), phase=phase)
+
+
+def grid(setup: Setup, models: list, batch, context, phase: str, models_key: str) -> pd.DataFrame:
+    """`perfsim.evaluate_grid` on the what-if's device for models x batch x context."""
+    return _grid(f"{setup.key}/{models_key}", models, setup.hardware, tuple(int(b) for b in batch),
+                 tuple(int(c) for c in context), phase)
+
+
+@st.cache_data(**_CACHE)
+def _speedups(key: str, _model, _hw, prompt_len: int, output_len: int, batches: tuple, strategies_key: str,
+              _strategies: dict) -> pd.DataFrame:
+    rows = []
+    for batch in batches:
+        try:
+            ar = perfsim.generate(_model, _hw, batch, prompt_len, output_len)
+        except perfsim.PerfsimInputError:
+            continue  # this batch does not fit: no point for any strategy
+        for name, strategy in _strategies.items():
+            try:
+                result = perfsim.generate(_model, _hw, batch, prompt_len, output_len, strategy)
+            except perfsim.PerfsimInputError:
+                continue
+            rows.append({"strategy": name, "batch": batch, "speedup": ar.e2e_s / result.e2e_s,
+                         "tpot_s": result.tpot_s, "ar_tpot_s": ar.tpot_s,
+                         "tokens_per_iteration": result.tokens_per_iteration})
+    return pd.DataFrame(rows, columns=["strategy", "batch", "speedup", "tpot_s", "ar_tpot_s",
+                                       "tokens_per_iteration"])
+
+
+def speedups(setup: Setup, strategies: dict[str, DecodingStrategy], batches) -> pd.DataFrame:
+    """End-to-end speed-up over autoregressive decoding per strategy and batch (batches that do
+    not fit in memory are left out), from `perfsim.generate`."""
+    return _speedups(setup.key, setup.model, setup.hardware, setup.prompt_len, setup.output_len,
+                     tuple(int(b) for b in batches), repr(strategies), strategies)
+
+
+@st.cache_data(**_CACHE)
+def _slots(key: str, _model, _hw, context: int, batch: int) -> pd.DataFrame:
+    return free_token_slots(_model, _hw, context, batch=batch)
+
+
+def slots(setup: Setup) -> pd.DataFrame:
+    """`perfsim.decoding.free_token_slots` at the what-if's batch and prompt length."""
+    return _slots(setup.key, setup.model, setup.hardware, setup.prompt_len + setup.model.prefix_tokens,
+                  setup.batch)
+
+
+@st.cache_data(**_CACHE)
+def _serving(key: str, _model, _hw, workload_key: str, _workload, decoding_key: str, _decoding,
+             seed: int) -> perfsim.ServingResult:
+    return perfsim.simulate_serving(_model, _hw, _workload, decoding=_decoding, seed=seed)
+
+
+def serving(setup: Setup, workload, seed: int) -> perfsim.ServingResult:
+    """`perfsim.simulate_serving` of `workload` with the what-if's model, device and decoding."""
+    return _serving(setup.key, setup.model, setup.hardware, repr(workload), workload, repr(setup.decoding),
+                    setup.decoding, seed)
+
+
+def powers_of_two(low: int, high: int) -> list[int]:
+    """1, 2, 4, ... between low and high inclusive (sweep axes)."""
+    return [int(v) for v in 2 ** np.arange(int(np.log2(low)), int(np.log2(high)) + 1)]
+
+
+@st.cache_data(**_CACHE)
+def _rollouts(key: str, _model, _hw, rl_key: str, _rl, seed: int):
+    return perfsim.simulate_rollouts(_model, _hw, rl=_rl, seed=seed)
+
+
+def rollouts(setup: Setup, rl, seed: int = 0):
+    """`perfsim.simulate_rollouts` of the what-if's model on its device under `rl`."""
+    return _rollouts(setup.key, setup.model, setup.hardware, repr(rl), rl, seed)
+
+
+@st.cache_data(**_CACHE)
+def _frontier(key: str, names: tuple, _designs, _hardware, batch: int, prompt_len: int, output_len: int,
+              decoding_key: str, _decoding) -> pd.DataFrame:
+    return perfsim.evaluate_frontier(_designs, _hardware, batch=batch, prompt_len=prompt_len,
+                                     output_len=output_len, decoding=_decoding)
+
+
+def frontier(setup: Setup, designs: list, hardware: list) -> pd.DataFrame:
+    """`perfsim.evaluate_frontier` of `designs` (the what-if's model first, then bundled ids) on
+    `hardware` (the what-if's device first) at the what-if's workload and decoding."""
+    names = (tuple(d if isinstance(d, str) else d.id for d in designs),
+             tuple(h if isinstance(h, str) else h.id for h in hardware))
+    return _frontier(setup.key, names, designs, hardware, setup.batch, setup.prompt_len, setup.output_len,
+                     repr(setup.decoding), setup.decoding)

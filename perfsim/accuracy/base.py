@@ -1,0 +1,51 @@
+"""Accuracy-model protocol, result type and registry.
+
+An accuracy model maps a model description to a benchmark score in percent (the `benchmark` it
+predicts, e.g. `nemotron_flash_avg`), or to None when it has no opinion, so models can be chained
+(published scores first, then a scaling-law prediction). Decoding strategies adjust the score
+separately (`perfsim.accuracy.decoding_quality`), because quality is a property of the
+(model, decoding) pair, not of the weights alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from perfsim.model import ModelSpec
+from perfsim.registry import Registry
+
+#: Benchmark the bundled measured scores and the scaling-law proxy share: the average of the
+#: Nemotron-Flash suite (MMLU, commonsense, math, code, recall; papers.md section 1).
+DEFAULT_BENCHMARK = "nemotron_flash_avg"
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyEstimate:
+    """A score in percent, where it came from, and the predicted LM loss if a law produced it."""
+
+    accuracy: float
+    source: str
+    loss_nats: float = math.nan
+
+
+class AccuracyModel:
+    """Base class. Subclasses are dataclasses registered with `@register_accuracy("name")` and
+    implement `estimate(model) -> AccuracyEstimate | None` (None: no opinion, try the next)."""
+
+    name = "accuracy"
+    benchmark: str = DEFAULT_BENCHMARK
+
+    def estimate(self, model: ModelSpec) -> AccuracyEstimate | None:
+        raise NotImplementedError
+
+    def __call__(self, model: ModelSpec) -> AccuracyEstimate:
+        """Like `estimate`, but 'unknown' is a NaN score instead of None."""
+        found = self.estimate(model)
+        return found if found is not None else AccuracyEstimate(math.nan, "unknown")
+
+
+_ACCURACY: Registry[type[AccuracyModel]] = Registry("accuracy model", "name")
+register_accuracy = _ACCURACY.register
+registered_accuracies = _ACCURACY.as_dict
+create_accuracy = _ACCURACY.create
