@@ -59,10 +59,14 @@ class Queues:
         while i < k:
             need = np.maximum(kv.blocks_for_many(rs.computed[i:k] + tokens[i:k]) + kv.state_blocks
                               - rs.blocks[i:k], 0)
+            total = int(need.sum())
+            if total <= kv.free_blocks:  # the usual case: everyone grows
+                kv.free_blocks -= total
+                rs.blocks[i:k] += need
+                return k
             fits = int(np.searchsorted(np.cumsum(need), kv.free_blocks, side="right"))
-            granted = need[:fits]
-            kv.free_blocks -= int(granted.sum())
-            rs.blocks[i : i + fits] += granted
+            kv.free_blocks -= int(need[:fits].sum())
+            rs.blocks[i : i + fits] += need[:fits]
             i += fits
             if i < k:
                 k = min(k, rs.n - 1)  # the victim is the last admitted
