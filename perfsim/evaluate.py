@@ -21,9 +21,14 @@ import numpy as np
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.graph import Execution, StepBatch
 from perfsim.hardware import HardwareProfile
-from perfsim.memory import activation_bytes_per_token, kv_bytes_per_token, state_bytes_per_seq
+from perfsim.memory import (
+    activation_bytes_per_token,
+    kv_bytes_per_seq,
+    logits_bytes_per_row,
+    state_bytes_per_seq,
+    weight_bytes,
+)
 from perfsim.model import ModelSpec
-from perfsim.params import model_params
 from perfsim.predict import step_latency
 
 #: Chunked-prefill budget assumed for max-batch throughput (vLLM's default max_num_batched_tokens
@@ -34,31 +39,21 @@ _GL_NODES = np.array([-np.sqrt(3 / 5), 0.0, np.sqrt(3 / 5)])
 _GL_WEIGHTS = np.array([5 / 9, 8 / 9, 5 / 9])
 
 
-def _kv_per_seq(model: ModelSpec, context, tp: int):
-    full, windowed = kv_bytes_per_token(model, tp)
-    context = np.asarray(context, float)
-    return full * context + sum(b * np.minimum(context, w) for w, b in windowed.items())
-
-
 class _Footprint:
     """Per-model memory terms (a speculative drafter's included), reused across workload points."""
 
     def __init__(self, model: ModelSpec, hw: HardwareProfile, tp: int, strategy: DecodingStrategy):
         self.model, self.tp = model, tp
         self.draft, shared = strategy.resident_draft(model)
-        self.weights = model_params(model).total * model.weight_bytes_per_param / tp
-        self.state = state_bytes_per_seq(model, tp)
-        if self.draft is not None:
-            self.weights += (model_params(self.draft).total - shared) * self.draft.weight_bytes_per_param / tp
-            self.state += state_bytes_per_seq(self.draft, tp)
+        self.weights = weight_bytes(model, tp, self.draft, shared)
+        self.state = state_bytes_per_seq(model, tp, self.draft)
         self.act_tok = activation_bytes_per_token(model, tp)
-        self.logits_row = model.vocab_size / tp * 4.0
+        self.logits_row = logits_bytes_per_row(model, tp)
         self.fixed = self.weights + hw.memory.reserved_runtime_bytes
         self.usable = hw.memory.usable_bytes
 
     def kv_per_seq(self, context):
-        kv = _kv_per_seq(self.model, context, self.tp)
-        return kv if self.draft is None else kv + _kv_per_seq(self.draft, context, self.tp)
+        return kv_bytes_per_seq(self.model, np.asarray(context, float), self.tp, self.draft)
 
     def total_bytes(self, batch, context):
         """memory() with whole-batch prefill (what generate() checks)."""

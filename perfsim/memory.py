@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from perfsim.errors import PerfsimInputError
 from perfsim.hardware import HardwareProfile
 from perfsim.model import (
@@ -74,9 +76,10 @@ class MemoryReport:
         return out
 
 
-def kv_bytes_per_token(model: ModelSpec, tp: int = 1) -> tuple[float, dict[int, float]]:
+def kv_bytes_per_token(model: ModelSpec, tp: int = 1,
+                       draft: ModelSpec | None = None) -> tuple[float, dict[int, float]]:
     """KV bytes per cached token: of layers that keep every token, and of sliding-window layers
-    by window (those stop growing at their window)."""
+    by window (those stop growing at their window); a speculative `draft`'s layers included."""
     kvb = DTYPE_BYTES[model.dtypes.kv_cache]
     full, windowed = 0.0, {}
     for op in model.sublayers:
@@ -86,15 +89,22 @@ def kv_bytes_per_token(model: ModelSpec, tp: int = 1) -> tuple[float, dict[int, 
                 full += per_token
             else:
                 windowed[op.window] = windowed.get(op.window, 0.0) + per_token
+    if draft is not None:
+        draft_full, draft_windowed = kv_bytes_per_token(draft, tp)
+        full += draft_full
+        for window, per_token in draft_windowed.items():
+            windowed[window] = windowed.get(window, 0.0) + per_token
     return full, windowed
 
 
-def kv_bytes_per_seq(model: ModelSpec, context_len: float, tp: int = 1) -> float:
-    full, windowed = kv_bytes_per_token(model, tp)
-    return full * context_len + sum(b * min(context_len, w) for w, b in windowed.items())
+def kv_bytes_per_seq(model: ModelSpec, context_len, tp: int = 1, draft: ModelSpec | None = None):
+    """KV bytes of one sequence at `context_len` cached tokens (a number or a numpy array)."""
+    full, windowed = kv_bytes_per_token(model, tp, draft)
+    return full * context_len + sum(b * np.minimum(context_len, w) for w, b in windowed.items())
 
 
-def state_bytes_per_seq(model: ModelSpec, tp: int = 1) -> float:
+def state_bytes_per_seq(model: ModelSpec, tp: int = 1, draft: ModelSpec | None = None) -> float:
+    """Recurrent (Mamba / linear-attention) state and conv windows of one sequence."""
     sb, ab = DTYPE_BYTES[model.dtypes.state], DTYPE_BYTES[model.dtypes.activations]
     total = 0.0
     for op in model.sublayers:
@@ -107,7 +117,22 @@ def state_bytes_per_seq(model: ModelSpec, tp: int = 1) -> float:
             conv_ch = heads * (2 * op.head_k_dim + op.head_v_dim)
             total += heads * op.head_k_dim * op.head_v_dim * sb
             total += conv_ch * max(op.conv_kernel - 1, 0) * ab
+    return total + (state_bytes_per_seq(draft, tp) if draft is not None else 0.0)
+
+
+def weight_bytes(model: ModelSpec, tp: int = 1, draft: ModelSpec | None = None,
+                 draft_shared_params: float = 0.0) -> float:
+    """Weights per GPU; a speculative `draft` adds its parameters less those it shares with the
+    target (an EAGLE/MTP layer uses the target's embedding and output head)."""
+    total = model_params(model).total * model.weight_bytes_per_param / tp
+    if draft is not None:
+        total += (model_params(draft).total - draft_shared_params) * draft.weight_bytes_per_param / tp
     return total
+
+
+def logits_bytes_per_row(model: ModelSpec, tp: int = 1) -> float:
+    """fp32 logits of one sampled row (the sampler's working copy)."""
+    return model.vocab_size / tp * 4.0
 
 
 def activation_bytes_per_token(model: ModelSpec, tp: int = 1) -> float:
@@ -157,18 +182,14 @@ def memory(
     if prefill_chunk_tokens is not None and prefill_chunk_tokens < 1:
         raise PerfsimInputError(f"prefill_chunk_tokens must be >= 1 (got {prefill_chunk_tokens}).")
     tp = tensor_parallel
-    weights = model_params(model).total * model.weight_bytes_per_param / tp
+    weights = weight_bytes(model, tp, draft, draft_shared_params)
     act_tok = activation_bytes_per_token(model, tp)
-    logits_row = model.vocab_size / tp * 4.0
-    state = state_bytes_per_seq(model, tp)
-    draft_weights = 0.0
-    if draft is not None:
-        draft_weights = (model_params(draft).total - draft_shared_params) * draft.weight_bytes_per_param / tp
-        weights += draft_weights
-        state += state_bytes_per_seq(draft, tp)
+    logits_row = logits_bytes_per_row(model, tp)
+    state = state_bytes_per_seq(model, tp, draft)
 
     def kv_per_seq(ctx: int) -> float:
-        return kv_bytes_per_seq(model, ctx, tp) + (kv_bytes_per_seq(draft, ctx, tp) if draft else 0.0)
+        return kv_bytes_per_seq(model, ctx, tp, draft)
+
     reserved = hw.memory.reserved_runtime_bytes
     usable = hw.memory.usable_bytes
 
@@ -194,8 +215,8 @@ def memory(
         max_context_len=max_ctx,
         kv_bytes_per_token=kv_per_seq(1),
         state_bytes_per_seq=state,
-        draft_bytes=draft_weights + (batch * (kv_bytes_per_seq(draft, context_len, tp)
-                                              + state_bytes_per_seq(draft, tp)) if draft else 0.0),
+        draft_bytes=(weights - weight_bytes(model, tp) + batch * (kv_bytes_per_seq(draft, context_len, tp)
+                     + state_bytes_per_seq(draft, tp)) if draft else 0.0),
     )
 
 
@@ -218,5 +239,6 @@ def require_fit(report: MemoryReport, model_id: str, hw_id: str, batch: int, con
 
 
 __all__ = [
-    "MemoryReport", "memory", "kv_bytes_per_seq", "kv_bytes_per_token", "state_bytes_per_seq", "require_fit",
+    "MemoryReport", "memory", "kv_bytes_per_seq", "kv_bytes_per_token", "logits_bytes_per_row",
+    "state_bytes_per_seq", "weight_bytes", "require_fit",
 ]

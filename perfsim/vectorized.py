@@ -14,8 +14,13 @@ import pandas as pd
 
 from perfsim.graph import Execution, StepBatch
 from perfsim.load import load_hardware, load_model
-from perfsim.memory import activation_bytes_per_token, kv_bytes_per_seq, state_bytes_per_seq
-from perfsim.params import model_params
+from perfsim.memory import (
+    activation_bytes_per_token,
+    kv_bytes_per_seq,
+    logits_bytes_per_row,
+    state_bytes_per_seq,
+    weight_bytes,
+)
 from perfsim.predict import step_latency
 
 
@@ -36,17 +41,13 @@ def evaluate_grid(
     execution = execution or Execution()
     b, c = np.meshgrid(np.asarray(batch, float), np.asarray(context_len, float), indexing="ij")
     b, c = b.ravel(), c.ravel()
-    frames = []
+    frames, tp = [], execution.tensor_parallel
     for model in map(load_model, models):
-        weights = model_params(model).total * model.weight_bytes_per_param / execution.tensor_parallel
-        kv_tok = kv_bytes_per_seq(model, 1, execution.tensor_parallel)
-        windowed = any(getattr(s, "window", None) for s in model.sublayers)
-        kv = np.array([kv_bytes_per_seq(model, x, execution.tensor_parallel) for x in np.unique(c)]) \
-            if windowed else None
-        state = state_bytes_per_seq(model, execution.tensor_parallel)
-        act_tok = activation_bytes_per_token(model, execution.tensor_parallel)
-        logits_row = model.vocab_size / execution.tensor_parallel * 4.0  # fp32 logits, as memory()
-        seq_kv = np.interp(c, np.unique(c), kv) if windowed else kv_tok * c
+        weights = weight_bytes(model, tp)
+        seq_kv = kv_bytes_per_seq(model, c, tp)
+        state = state_bytes_per_seq(model, tp)
+        act_tok = activation_bytes_per_token(model, tp)
+        logits_row = logits_bytes_per_row(model, tp)
         if phase == "decode":
             step = StepBatch(decode_seqs=b, decode_context=c)
             tokens = b

@@ -19,8 +19,8 @@ from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.graph import Execution, StepBatch
 from perfsim.hardware import HardwareProfile
+from perfsim.memory import weight_bytes
 from perfsim.model import ModelSpec
-from perfsim.params import model_params
 from perfsim.predict import evaluate_step
 from perfsim.rollout.config import RolloutConfig
 from perfsim.sim import Batch, EngineConfig, simulate_serving
@@ -85,19 +85,12 @@ class TrainingCost:
                 self._update_passes * forward / self._flops_per_s)
 
 
-def synced_params(model: ModelSpec, strategy: DecodingStrategy) -> float:
-    """Parameters sent to the generators per update: the policy, plus a drafter that is trained
-    alongside it (EAGLE/MTP layers share the policy's embedding and output head)."""
-    drafter, shared = strategy.resident_draft(model)
-    extra = model_params(drafter).total - shared if drafter is not None else 0.0
-    return model_params(model).total + extra
-
-
 def sync_seconds(model: ModelSpec, hw: HardwareProfile, cfg: RolloutConfig,
                  strategy: DecodingStrategy) -> float:
     """Every generator GPU receives its tensor-parallel shard; transfers to different GPUs run in
     parallel (NCCL broadcast pipelines a chunk through each link once)."""
-    bytes_per_gpu = synced_params(model, strategy) * model.weight_bytes_per_param / cfg.tensor_parallel
+    # the policy plus a drafter trained alongside it (EAGLE/MTP layers share embedding and head)
+    bytes_per_gpu = weight_bytes(model, cfg.tensor_parallel, *strategy.resident_draft(model))
     if cfg.sync_bw_bytes_per_s is not None:
         bw, latency = cfg.sync_bw_bytes_per_s, 0.0
     elif cfg.placement == "colocated":

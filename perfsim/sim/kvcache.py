@@ -16,9 +16,14 @@ import numpy as np
 
 from perfsim.errors import PerfsimInputError
 from perfsim.hardware import HardwareProfile
-from perfsim.memory import activation_bytes_per_token, kv_bytes_per_token, state_bytes_per_seq
+from perfsim.memory import (
+    activation_bytes_per_token,
+    kv_bytes_per_token,
+    logits_bytes_per_row,
+    state_bytes_per_seq,
+    weight_bytes,
+)
 from perfsim.model import ModelSpec
-from perfsim.params import model_params
 from perfsim.units import format_bytes
 
 
@@ -27,23 +32,17 @@ class KVCache:
                  gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
                  tensor_parallel: int = 1, draft: ModelSpec | None = None, draft_shared_params: float = 0.0):
         tp = tensor_parallel
-        full, windowed = kv_bytes_per_token(model, tp)
-        state = state_bytes_per_seq(model, tp)
-        weights = model_params(model).total * model.weight_bytes_per_param / tp
-        if draft is not None:  # a speculative drafter's KV shares the blocks (as in vLLM)
-            draft_full, draft_windowed = kv_bytes_per_token(draft, tp)
-            full += draft_full
-            for window, per_token in draft_windowed.items():
-                windowed[window] = windowed.get(window, 0.0) + per_token
-            state += state_bytes_per_seq(draft, tp)
-            weights += (model_params(draft).total - draft_shared_params) * draft.weight_bytes_per_param / tp
+        # a speculative drafter's KV shares the blocks (as in vLLM); its weights and state count too
+        full, windowed = kv_bytes_per_token(model, tp, draft)
+        state = state_bytes_per_seq(model, tp, draft)
+        weights = weight_bytes(model, tp, draft, draft_shared_params)
         self._full_bytes_per_token = full
         self._windows = sorted(windowed.items())
         self.block_size = block_size
         self.block_bytes = block_size * (full + sum(windowed.values()))
 
         activations = max_batched_tokens * activation_bytes_per_token(model, tp)
-        activations += max_seqs * model.vocab_size / tp * 4.0  # fp32 logits of the largest batch
+        activations += max_seqs * logits_bytes_per_row(model, tp)  # logits of the largest batch
         budget = min(gpu_memory_utilization * hw.memory.capacity_bytes, hw.memory.usable_bytes)
         self.pool_bytes = budget - weights - activations - hw.memory.reserved_runtime_bytes
         if self.pool_bytes <= 0:
