@@ -151,8 +151,10 @@ def simulate(
     max_num_seqs: int | None = typer.Option(None, help="engine sequence limit (default: vLLM's)"),
     max_batched_tokens: int | None = typer.Option(None, help="tokens per iteration (default: vLLM's)"),
     no_chunked_prefill: bool = typer.Option(False, help="whole-prompt prefills"),
-    scheduler: str = typer.Option("vllm", help="vllm | prefill_first"),
+    scheduler: str = typer.Option("vllm", help="vllm | guaranteed_no_evict (TensorRT-LLM) | prefill_first"),
     gpu_memory_utilization: float = typer.Option(0.9, help="share of device memory the engine uses"),
+    kv_cache_free_fraction: float | None = typer.Option(
+        None, help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
     step_overhead_s: float = typer.Option(0.0, help="engine CPU time per iteration not hidden by the GPU"),
     ttft_slo: float | None = typer.Option(None, help="TTFT SLO in seconds, for goodput"),
     tpot_slo: float | None = typer.Option(None, help="TPOT SLO in seconds, for goodput"),
@@ -188,7 +190,8 @@ def simulate(
         load = make_workload("poisson", rate=rate, num_requests=num_requests, **lengths)
     engine = EngineConfig(max_num_seqs=max_num_seqs, max_batched_tokens=max_batched_tokens,
                           chunked_prefill=not no_chunked_prefill, scheduler=scheduler,
-                          gpu_memory_utilization=gpu_memory_utilization, step_overhead_s=step_overhead_s)
+                          gpu_memory_utilization=gpu_memory_utilization,
+                          kv_cache_free_fraction=kv_cache_free_fraction, step_overhead_s=step_overhead_s)
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
     result = _with_progress(load.num_requests, lambda progress: simulate_serving(
         model, hardware, load, engine, strategy, seed=seed, execution=execution, replicas=replicas,

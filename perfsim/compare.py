@@ -9,6 +9,7 @@ prefill, so activations are one chunk's), unless a batch is given.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from perfsim.errors import PerfsimInputError
@@ -18,6 +19,7 @@ from perfsim.memory import kv_bytes_per_seq
 from perfsim.memory import memory as _memory
 from perfsim.params import model_params
 from perfsim.request import generate
+from perfsim.sim import Batch, EngineConfig, simulate_serving
 
 #: Batch ceiling when searching the best throughput (vLLM's max_num_seqs on large GPUs).
 MAX_BATCH = 1024
@@ -96,19 +98,24 @@ def gain(frame: pd.DataFrame, metric: str) -> float:
     return float(frame.loc[frame.metric == metric, "gain"].iloc[0])
 
 
-def best_throughput_per_gpu(model, hw, prompt_len: int, output_len: int,
-                            tensor_parallel: tuple[int, ...] = (1, 2, 4, 8)) -> tuple[float, int, int]:
-    """(tokens/s per GPU, TP, batch) at the tensor parallelism that maximises per-GPU output
-    throughput: the 'optimal number of GPUs' normalisation NVIDIA's Puzzle figures use."""
+def offline_throughput_per_gpu(model, hw, prompt_len: int, output_len: int, *, requests: int = 3000,
+                               engine: EngineConfig | None = None,
+                               tensor_parallel: tuple[int, ...] = (1, 2, 4, 8)) -> tuple[float, int, float]:
+    """(output tokens/s per GPU, TP, mean running batch) of `requests` identical requests queued at
+    once on one TP group (simulated), at the TP degree that maximises tokens/s per GPU: the
+    'optimal number of GPUs' normalisation of NVIDIA's Puzzle figures. `engine` defaults to
+    TensorRT-LLM's benchmark settings."""
     model, hw = load_model(model), load_hardware(hw)
+    engine = engine or EngineConfig.tensorrt_llm(max_model_len=prompt_len + output_len)
+    workload = Batch(np.full(requests, prompt_len), np.full(requests, output_len))
     best = None
     for tp in tensor_parallel:
         try:
-            (result, batch), _ = _throughput(model, hw, prompt_len, output_len,
-                                             Execution(tensor_parallel=tp), None)
+            summary = simulate_serving(model, hw, workload, engine,
+                                       execution=Execution(tensor_parallel=tp)).summary()
         except PerfsimInputError:
             continue  # does not fit (or TP does not divide the heads) at this degree
-        candidate = (result.tokens_per_s / tp, tp, batch)
+        candidate = (summary["throughput_tok_s"] / tp, tp, summary["running_mean"])
         best = candidate if best is None or candidate[0] > best[0] else best
     if best is None:
         raise PerfsimInputError(f"{model.id} fits {hw.id} at no tensor-parallel degree in {tensor_parallel}.")

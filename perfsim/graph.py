@@ -87,7 +87,10 @@ class _Builder:
     def __init__(self, model: ModelSpec, step: StepBatch, execution: Execution):
         self.m, self.s, self.tp = model, step, execution.tensor_parallel
         self.a = model.dtypes.activations
-        self.ab = DTYPE_BYTES[self.a]
+        # Quantised activations (W8A8 FP8, FP4) exist only as GEMM inputs: the norm before a GEMM
+        # writes them, the GEMM accumulates and writes bf16, and the residual stream, elementwise
+        # kernels and TP all-reduces stay bf16 (TensorRT-LLM / ModelOpt FP8 recipe).
+        self.ab = max(DTYPE_BYTES[self.a], DTYPE_BYTES["bf16"])
         self.wd = model.dtypes.weights
         self.h = model.hidden_size
         self.t = step.tokens

@@ -32,12 +32,23 @@ def test_predict_json_is_data_on_stdout():
     (("predict", "-m", "qwen3-8b", "-h", "h100-sxm", "--batch", "0"), "batch must be a positive integer"),
     (("predict", "-m", "qwen3-8b", "-h", "nope"), "unknown hardware profile 'nope'"),
     (("predict", "-m", "qwen3-8b", "-h", "h100-sxm", "--prompt-len", "50000"), "exceeds max_context_len"),
+    (("simulate", "-m", "qwen3-0.6b", "-h", "l4", "--num-requests", "4", "--scheduler", "guaranteed_no_evict",
+      "--kv-cache-free-fraction", "1.5"), "kv_cache_free_fraction must be in (0, 1] (got 1.5)"),
 ])
 def test_bad_input_is_one_sentence_without_traceback(args, needle):
     out = run(*args)
     assert out.returncode == 2
     assert needle in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_with_tensorrt_llm_scheduling():
+    out = run("simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "closed_loop", "--concurrency", "64",
+              "--num-requests", "128", "--scheduler", "guaranteed_no_evict",
+              "--kv-cache-free-fraction", "0.1", "--json")
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["requests_completed"] == 128 and summary["preemptions"] == 0
 
 
 def test_core_import_does_not_pull_heavy_extras():

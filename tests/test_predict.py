@@ -76,6 +76,19 @@ def test_tensor_parallel_speeds_up_decode_but_adds_allreduce(h100):
     assert "allreduce" in set(four.breakdown["kernel"]) and "allreduce" not in set(one.breakdown["kernel"])
 
 
+def test_fp8_activations_leave_the_residual_stream_and_allreduce_in_bf16(h100):
+    """W8A8 quantises GEMM inputs only: an FP8 model's all-reduce moves the bf16 model's bytes, and
+    its GEMMs get cheaper."""
+    from perfsim.transforms import ActivationDType, WeightDType, apply_transforms
+
+    fp8 = apply_transforms("llama-3.1-70b", [WeightDType("fp8"), ActivationDType("fp8")])
+    tp = Execution(tensor_parallel=4)
+    steps = {name: perfsim.prefill(m, h100, 1, 4096, execution=tp).breakdown.groupby("kernel").time_s.sum()
+             for name, m in (("bf16", "llama-3.1-70b"), ("fp8", fp8))}
+    assert steps["fp8"]["allreduce"] == pytest.approx(steps["bf16"]["allreduce"])
+    assert steps["fp8"]["up_proj"] < 0.7 * steps["bf16"]["up_proj"]
+
+
 def test_tensor_parallel_must_divide_heads(h100):
     with pytest.raises(perfsim.PerfsimInputError, match="must divide num_heads"):
         perfsim.decode_step("llama-3.1-8b", h100, 1, 128, execution=Execution(tensor_parallel=3))

@@ -48,11 +48,22 @@ class EngineConfig:
     chunked_prefill: bool = True
     block_size: int = 16
     gpu_memory_utilization: float = 0.9
+    #: TensorRT-LLM's budget instead (kv_cache_free_gpu_mem_fraction): the KV pool is this share of
+    #: what weights, activations and the runtime leave free; gpu_memory_utilization is then unused.
+    kv_cache_free_fraction: float | None = None
     scheduler: str = "vllm"
     #: Engine CPU time per iteration that is not overlapped with the GPU (scheduling, input
     #: preparation, detokenisation). vLLM V1 overlaps most of it; older engines do not.
     step_overhead_s: float = 0.0
     max_model_len: int | None = None
+
+    @classmethod
+    def tensorrt_llm(cls, **overrides) -> EngineConfig:
+        """TensorRT-LLM as its published throughput benchmark runs it (trtllm-bench, perf-overview
+        of v0.17): GUARANTEED_NO_EVICT, KV pool 0.95 of free memory, 8192 tokens and 4096 sequences
+        per iteration, chunked context. Checked against that table by benchmarks/fidelity_trtllm.py."""
+        return cls(**{"scheduler": "guaranteed_no_evict", "kv_cache_free_fraction": 0.95,
+                      "max_num_seqs": 4096, "max_batched_tokens": 8192, **overrides})
 
     @property
     def whole_prompts(self) -> bool:
@@ -80,6 +91,8 @@ class EngineConfig:
             (self.block_size >= 1, f"block_size must be >= 1 (got {self.block_size})"),
             (0 < self.gpu_memory_utilization <= 1,
              f"gpu_memory_utilization must be in (0, 1] (got {self.gpu_memory_utilization})"),
+            (self.kv_cache_free_fraction is None or 0 < self.kv_cache_free_fraction <= 1,
+             f"kv_cache_free_fraction must be in (0, 1] (got {self.kv_cache_free_fraction})"),
             (self.step_overhead_s >= 0, f"step_overhead_s must be >= 0 (got {self.step_overhead_s})"),
             (1 <= self.max_model_len <= model.max_context_len,
              f"max_model_len must be in 1..{model.max_context_len} for {model.id} "

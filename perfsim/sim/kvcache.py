@@ -1,7 +1,8 @@
 """Paged KV cache and recurrent-state memory of one replica, in blocks.
 
 The pool is what vLLM gives the cache: `gpu_memory_utilization` x device memory, minus weights,
-the activation peak of the largest iteration and the runtime's own allocations. A block holds
+the activation peak of the largest iteration and the runtime's own allocations; or, the way
+TensorRT-LLM sizes it, `kv_cache_free_fraction` x the memory those leave free. A block holds
 `block_size` tokens of KV for every attention layer. Sliding-window layers stop growing at their
 window, so a sequence's blocks are its exact KV bytes divided by a block's bytes, rounded up.
 Recurrent (Mamba / linear-attention) state is constant per sequence and is held from admission,
@@ -30,7 +31,8 @@ from perfsim.units import format_bytes
 class KVCache:
     def __init__(self, model: ModelSpec, hw: HardwareProfile, *, block_size: int,
                  gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
-                 tensor_parallel: int = 1, draft: ModelSpec | None = None, draft_shared_params: float = 0.0):
+                 kv_cache_free_fraction: float | None = None, tensor_parallel: int = 1,
+                 draft: ModelSpec | None = None, draft_shared_params: float = 0.0):
         tp = tensor_parallel
         # a speculative drafter's KV shares the blocks (as in vLLM); its weights and state count too
         full, windowed = kv_bytes_per_token(model, tp, draft)
@@ -43,16 +45,20 @@ class KVCache:
 
         activations = max_batched_tokens * activation_bytes_per_token(model, tp)
         activations += max_seqs * logits_bytes_per_row(model, tp)  # logits of the largest batch
-        budget = min(gpu_memory_utilization * hw.memory.capacity_bytes, hw.memory.usable_bytes)
-        self.pool_bytes = budget - weights - activations - hw.memory.reserved_runtime_bytes
-        if self.pool_bytes <= 0:
+        trt = kv_cache_free_fraction is not None
+        budget = hw.memory.usable_bytes if trt else min(gpu_memory_utilization * hw.memory.capacity_bytes,
+                                                        hw.memory.usable_bytes)
+        free = budget - weights - activations - hw.memory.reserved_runtime_bytes
+        if free <= 0:
+            share = (format_bytes(budget) if trt else
+                     f"{gpu_memory_utilization:g} x {format_bytes(hw.memory.capacity_bytes)}")
             raise PerfsimInputError(
-                f"{model.id} leaves no room for a KV cache on {hw.id}: "
-                f"{gpu_memory_utilization:g} x {format_bytes(hw.memory.capacity_bytes)} minus weights "
+                f"{model.id} leaves no room for a KV cache on {hw.id}: {share} minus weights "
                 f"{format_bytes(weights)}, activations {format_bytes(activations)} and runtime "
-                f"{format_bytes(hw.memory.reserved_runtime_bytes)} is {format_bytes(self.pool_bytes)}; "
-                f"raise gpu_memory_utilization (allowed up to 1.0), lower max_batched_tokens or "
-                f"use more tensor parallelism.")
+                f"{format_bytes(hw.memory.reserved_runtime_bytes)} is {format_bytes(free)}; "
+                + ("" if trt else "raise gpu_memory_utilization (allowed up to 1.0), ")
+                + "lower max_batched_tokens or use more tensor parallelism.")
+        self.pool_bytes = free * kv_cache_free_fraction if trt else free
         unit = self.block_bytes or state
         self.total_blocks = int(self.pool_bytes // unit) if unit else 1 << 62
         self.state_blocks = math.ceil(state / unit) if unit and state else 0

@@ -4,9 +4,12 @@
 admission order), then waiting requests FCFS while the token budget, the sequence limit and free
 KV blocks allow, prefills chunked to the remaining budget. When a running request cannot grow, the
 most recently admitted one is preempted by recompute (its blocks freed; it goes back to the front
-of the queue and later refills prompt + generated tokens). `prefill_first` is the older policy
-(vLLM V0 without chunked prefill, TGI): whole prompts run in prefill-only iterations that pause
-decoding.
+of the queue and later refills prompt + generated tokens). `guaranteed_no_evict` is TensorRT-LLM's
+default capacity policy (CapacitySchedulerPolicy.GUARANTEED_NO_EVICT): it schedules like `vllm` but
+admits a request only when the blocks of its whole lifetime (prompt + output) are free after every
+running request's remaining growth, so nothing is ever preempted, at the price of a smaller batch.
+`prefill_first` is the older policy (vLLM V0 without chunked prefill, TGI): whole prompts run in
+prefill-only iterations that pause decoding.
 """
 
 from __future__ import annotations
@@ -81,18 +84,34 @@ class Queues:
         request.preemptions += 1
         self.waiting.appendleft(request)
 
-    def admit(self, budget: int, plan: Plan, whole_prompts: bool) -> int:
-        """Move waiting requests into the batch FCFS; returns the budget left."""
+    def lifetime_blocks(self, prompt, output):
+        """Blocks a request holds at its largest: every token but the last sampled one cached,
+        plus the strategy's extra query slots in its last forward."""
+        return self.kv.blocks_for_many(prompt + output + (self.query_tokens - 1)) + self.kv.state_blocks
+
+    def admit(self, budget: int, plan: Plan, whole_prompts: bool, guarantee: bool = False) -> int:
+        """Move waiting requests into the batch FCFS; returns the budget left. With `guarantee`,
+        a request enters only if its lifetime blocks fit beside what the running ones still owe."""
         rs = self.running
+        if guarantee:
+            n = rs.n
+            owed = int(np.maximum(self.lifetime_blocks(rs.prompt[:n], rs.output[:n]) - rs.blocks[:n],
+                                  0).sum())
         while self.waiting and budget > 0 and rs.n < self.max_seqs:
             request = self.waiting[0]
             need = request.num_tokens - request.computed
             if need > budget and whole_prompts:
                 break
             n = min(need, budget)
+            if guarantee:
+                whole = int(self.lifetime_blocks(request.prompt_len, request.output_len)) - request.blocks
+                if owed + whole > self.kv.free_blocks:
+                    break
             held = self.kv.try_grow(request.blocks, request.computed + n)
             if held is None:
                 break
+            if guarantee:
+                owed += whole - (held - request.blocks)
             request.blocks = held
             self.waiting.popleft()
             plan.chunks.append((rs.add(request), n))
@@ -114,6 +133,8 @@ registered_schedulers = _SCHEDULERS.as_dict
 
 @register_scheduler("vllm")
 class DecodeFirstChunked(Scheduler):
+    guarantee = False
+
     def schedule(self, q: Queues) -> Plan:
         plan, budget, rs = Plan(), q.max_tokens, q.running
         if rs.n:
@@ -138,8 +159,13 @@ class DecodeFirstChunked(Scheduler):
                 plan.chunks = list(zip(filling.tolist(), tokens[filling].tolist(), strict=True))
             budget -= int(tokens[:k].sum())
         if not plan.preempted:
-            q.admit(budget, plan, whole_prompts=not q.chunked_prefill)
+            q.admit(budget, plan, whole_prompts=not q.chunked_prefill, guarantee=self.guarantee)
         return plan
+
+
+@register_scheduler("guaranteed_no_evict")
+class GuaranteedNoEvict(DecodeFirstChunked):
+    guarantee = True
 
 
 @register_scheduler("prefill_first")

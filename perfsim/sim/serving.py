@@ -78,6 +78,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     costs = IterationCosts(model, hw, strategy, execution, max_seqs=config.max_num_seqs,
                            max_tokens=config.max_batched_tokens, max_context=config.max_model_len)
     kv_args = dict(block_size=config.block_size, gpu_memory_utilization=config.gpu_memory_utilization,
+                   kv_cache_free_fraction=config.kv_cache_free_fraction,
                    max_batched_tokens=config.max_batched_tokens, max_seqs=config.max_num_seqs,
                    tensor_parallel=execution.tensor_parallel)
     kv_args["draft"], kv_args["draft_shared_params"] = strategy.resident_draft(model)

@@ -30,7 +30,8 @@ PROPERTY = settings(max_examples=15, deadline=None, suppress_health_check=[Healt
 
 @st.composite
 def engines(draw):
-    scheduler, chunked = draw(st.sampled_from([("vllm", True), ("vllm", False), ("prefill_first", False)]))
+    scheduler, chunked = draw(st.sampled_from([("vllm", True), ("vllm", False), ("prefill_first", False),
+                                               ("guaranteed_no_evict", True)]))
     tokens = draw(st.sampled_from([256, 512, 2048] if chunked else [1024, 2048]))
     return dict(max_num_seqs=draw(st.integers(1, 48)), max_batched_tokens=tokens,
                 chunked_prefill=chunked, scheduler=scheduler, block_size=draw(st.sampled_from([1, 16, 32])))
@@ -100,6 +101,8 @@ def test_trace_runs_conserve_requests_and_tokens(run):
     rows = run["rows"]
     check_invariants(result, len(rows), run["engine"].max_num_seqs, run["replicas"])
     r = result.requests
+    if run["engine"].scheduler == "guaranteed_no_evict":  # lifetime blocks are held from admission
+        assert r.preemptions.sum() == 0
     # row i of the result is request i of the trace: exact token counts, arrival times kept
     np.testing.assert_array_equal(r.prompt_tokens.to_numpy(), rows.prompt_tokens.to_numpy())
     np.testing.assert_array_equal(r.output_tokens.to_numpy(), rows.output_tokens.to_numpy())

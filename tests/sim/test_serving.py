@@ -314,7 +314,7 @@ def test_without_chunked_prefill_the_token_budget_must_cover_a_request():
 @pytest.mark.parametrize("fields, match", [
     (dict(gpu_memory_utilization=1.5), r"gpu_memory_utilization must be in \(0, 1\] \(got 1.5\)"),
     (dict(gpu_memory_utilization=0.0), r"gpu_memory_utilization must be in \(0, 1\]"),
-    (dict(scheduler="x"), "unknown scheduler 'x'; allowed: prefill_first, vllm"),
+    (dict(scheduler="x"), "unknown scheduler 'x'; allowed: guaranteed_no_evict, prefill_first, vllm"),
     (dict(block_size=0), "block_size must be >= 1"),
     (dict(max_num_seqs=-1), "max_num_seqs must be >= 1"),
     (dict(max_batched_tokens=-5), "max_batched_tokens must be >= 1"),
