@@ -27,6 +27,7 @@ bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted
 	$(BIN)/python benchmarks/paper_cases.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/fidelity_serving.py
+	$(BIN)/python benchmarks/fidelity_trtllm.py
 	$(BIN)/python benchmarks/bench_rollout.py
 	$(BIN)/python benchmarks/fidelity_calibration.py --runs 3
 	$(BIN)/python benchmarks/bench_sweep.py
