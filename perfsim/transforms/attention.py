@@ -61,9 +61,7 @@ class SlidingWindow(Transform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.window, int) or self.window < 1:
-            raise PerfsimInputError(f"sliding_window: window must be a positive integer (got "
-                                    f"{self.window!r}).")
+        self.require_positive_int("window")
 
     def apply(self, model: ModelSpec) -> ModelSpec:
         def edit(spec: AttentionSpec) -> AttentionSpec:
@@ -110,10 +108,7 @@ class ContextLength(Transform):
     keeps_params = True
 
     def apply(self, model: ModelSpec) -> ModelSpec:
-        if not isinstance(self.max_context_len, int) or self.max_context_len < 1:
-            raise PerfsimInputError(
-                f"context_length: max_context_len must be a positive integer (got {self.max_context_len!r})."
-            )
+        self.require_positive_int("max_context_len")
         if self.max_context_len == model.max_context_len:
             return model
         data = model.model_dump()

@@ -38,6 +38,15 @@ class Transform:
                 raise PerfsimInputError(f"transform {self.name!r}: layers must be a list of integer indices.")
             object.__setattr__(self, "layers", tuple(sorted(set(layers))))
 
+    def require_positive_int(self, field: str, *, optional: bool = False) -> None:
+        """One sentence naming the transform and field unless it holds an integer >= 1 (or None
+        when `optional`)."""
+        value = getattr(self, field)
+        if optional and value is None:
+            return
+        if not isinstance(value, int) or value < 1:
+            raise PerfsimInputError(f"{self.name}: {field} must be a positive integer (got {value!r}).")
+
     def apply(self, model: ModelSpec) -> ModelSpec:
         raise NotImplementedError
 

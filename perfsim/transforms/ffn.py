@@ -27,10 +27,7 @@ class FFNWidth(Transform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.intermediate_size, int) or self.intermediate_size < 1:
-            raise PerfsimInputError(
-                f"ffn_width: intermediate_size must be a positive integer (got {self.intermediate_size!r})."
-            )
+        self.require_positive_int("intermediate_size")
 
     def apply(self, model: ModelSpec) -> ModelSpec:
         return map_operators(model, MLPSpec,

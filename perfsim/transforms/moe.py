@@ -17,11 +17,6 @@ from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import map_operators
 
 
-def _positive(name: str, field: str, value) -> None:
-    if value is not None and (not isinstance(value, int) or value < 1):
-        raise PerfsimInputError(f"{name}: {field} must be a positive integer (got {value!r}).")
-
-
 @register_transform("prune_experts")
 @dataclass(frozen=True)
 class PruneExperts(Transform):
@@ -34,8 +29,8 @@ class PruneExperts(Transform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive("prune_experts", "num_experts", self.num_experts)
-        _positive("prune_experts", "top_k", self.top_k)
+        self.require_positive_int("num_experts", optional=True)
+        self.require_positive_int("top_k", optional=True)
 
     def apply(self, model: ModelSpec) -> ModelSpec:
         def edit(spec: MoESpec) -> MoESpec:
@@ -61,7 +56,7 @@ class TopK(Transform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive("top_k", "top_k", self.top_k)
+        self.require_positive_int("top_k", optional=True)
 
     def apply(self, model: ModelSpec) -> ModelSpec:
         def edit(spec: MoESpec) -> MoESpec:
@@ -85,8 +80,8 @@ class LatentMoE(Transform):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive("latent_moe", "latent_dim", self.latent_dim)
-        _positive("latent_moe", "expert_scale", self.expert_scale)
+        self.require_positive_int("latent_dim", optional=True)
+        self.require_positive_int("expert_scale", optional=True)
 
     def apply(self, model: ModelSpec) -> ModelSpec:
         if self.latent_dim >= model.hidden_size:
