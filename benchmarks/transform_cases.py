@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import perfsim
 from perfsim.compare import compare, gain, offline_throughput_per_gpu
-from perfsim.transforms import ActivationDType, KVCacheDType, WeightDType, apply_transforms
+from perfsim.transforms import FP8_W8A8, WeightDType, apply_transforms
 from perfsim.vision import vlm_ttft
 
-#: TensorRT-LLM FP8 recipe of the Puzzle blog: FP8 weights and activations, FP8 KV cache.
-FP8 = [WeightDType("fp8"), ActivationDType("fp8"), KVCacheDType("fp8")]
 #: gpt-oss releases MXFP4 experts; perfsim has one weight format per model, so all weights are
 #: taken as fp4 (understates the bf16 attention/embedding bytes and the MXFP4 scales, ~7 GB for
 #: 120b, ~5 GB for 88B).
@@ -23,8 +21,8 @@ def puzzle_51b_case(row) -> None:
           "FFN 44x28672, 16x14336, 20x7168")
     print("  serving: 3000 requests queued at once, EngineConfig.tensorrt_llm() (the recipe checked against "
           "TensorRT-LLM's v0.17 table in fidelity_trtllm.py)")
-    nemo = apply_transforms("llama-3.1-nemotron-51b", FP8, id="51b-fp8")
-    llama = apply_transforms("llama-3.1-70b", FP8, id="70b-fp8")
+    nemo = apply_transforms("llama-3.1-nemotron-51b", FP8_W8A8, id="51b-fp8")
+    llama = apply_transforms("llama-3.1-70b", FP8_W8A8, id="70b-fp8")
     for (p, o), (pub_n, pub_l) in {(128, 1024): (6472, 2975), (2048, 128): (653, 339)}.items():
         n, tp_n, b_n = offline_throughput_per_gpu(nemo, "h100-sxm", p, o)
         ll, tp_l, b_l = offline_throughput_per_gpu(llama, "h100-sxm", p, o)

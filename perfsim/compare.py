@@ -108,15 +108,17 @@ def offline_throughput_per_gpu(model, hw, prompt_len: int, output_len: int, *, r
     model, hw = load_model(model), load_hardware(hw)
     engine = engine or EngineConfig.tensorrt_llm(max_model_len=prompt_len + output_len)
     workload = Batch(np.full(requests, prompt_len), np.full(requests, output_len))
-    best = None
+    best, why = None, ""
     for tp in tensor_parallel:
         try:
             summary = simulate_serving(model, hw, workload, engine,
                                        execution=Execution(tensor_parallel=tp)).summary()
-        except PerfsimInputError:
-            continue  # does not fit (or TP does not divide the heads) at this degree
+        except PerfsimInputError as err:
+            why = str(err)  # does not fit (or TP does not divide the heads) at this degree
+            continue
         candidate = (summary["throughput_tok_s"] / tp, tp, summary["running_mean"])
         best = candidate if best is None or candidate[0] > best[0] else best
     if best is None:
-        raise PerfsimInputError(f"{model.id} fits {hw.id} at no tensor-parallel degree in {tensor_parallel}.")
+        raise PerfsimInputError(f"{model.id} fits {hw.id} at no tensor-parallel degree in {tensor_parallel} "
+                                f"(at TP{tensor_parallel[-1]}: {why})")
     return best

@@ -57,3 +57,7 @@ class ActivationDType(_StorageFormat):
     FP8 as TensorRT-LLM's FP8 recipe does)."""
 
     field, allowed = "activations", WEIGHT_DTYPES
+
+
+#: The FP8 serving recipe of TensorRT-LLM / ModelOpt: FP8 weights and GEMM inputs, FP8 KV cache.
+FP8_W8A8 = (WeightDType("fp8"), ActivationDType("fp8"), KVCacheDType("fp8"))

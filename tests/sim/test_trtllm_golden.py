@@ -8,10 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import perfsim
-from perfsim.graph import Execution
-from perfsim.sim import Batch, EngineConfig
-from perfsim.transforms import ActivationDType, KVCacheDType, WeightDType, apply_transforms
+from perfsim.compare import offline_throughput_per_gpu
+from perfsim.transforms import FP8_W8A8, apply_transforms
 
 TABLE = Path(__file__).parents[2] / "benchmarks" / "data" / "trtllm_v0.17_throughput.csv"
 PROFILES = {"h100": "h100-sxm", "h200": "h200-sxm", "l40s": "l40s", "a100": "a100-sxm-80gb"}
@@ -26,7 +24,6 @@ CELLS = [
     ("mistral-7b", 1, 20000, 2000, "a100", 1000),
     ("llama-3.1-8b", 1, 5000, 500, "l40s", 1500),
 ]
-FP8 = [WeightDType("fp8"), ActivationDType("fp8"), KVCacheDType("fp8")]
 
 
 def published(model, tp, isl, osl, gpu) -> float:
@@ -36,12 +33,10 @@ def published(model, tp, isl, osl, gpu) -> float:
 
 
 def simulated(model, tp, isl, osl, gpu, requests) -> float:
-    spec = perfsim.load_model(model) if gpu == "a100" else apply_transforms(model, FP8)  # A100 ran FP16
-    workload = Batch(np.full(requests, isl), np.full(requests, osl))
-    result = perfsim.simulate_serving(spec, PROFILES[gpu], workload,
-                                      EngineConfig.tensorrt_llm(max_model_len=isl + osl),
-                                      execution=Execution(tensor_parallel=tp))
-    return result.summary()["throughput_tok_s"]
+    spec = model if gpu == "a100" else apply_transforms(model, FP8_W8A8)  # A100 ran FP16
+    per_gpu, _, _ = offline_throughput_per_gpu(spec, PROFILES[gpu], isl, osl, requests=requests,
+                                               tensor_parallel=(tp,))
+    return per_gpu * tp
 
 
 @pytest.fixture(scope="module")
