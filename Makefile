@@ -42,7 +42,7 @@ wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it fr
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim predict -m qwen3-8b -h h100-sxm --json >/dev/null
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "import sys, perfsim; \
 	bad = {'torch', 'streamlit', 'plotly', 'ray'} & set(sys.modules); assert not bad, bad; print('wheel ok')"
-	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "from perfsim.cli_dashboard import app_path; \
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "from perfsim.cli.dashboard import app_path; \
 	p = app_path(); assert 'site-packages' in str(p), p; print('dashboard app in the wheel:', p)"
 
 clean:

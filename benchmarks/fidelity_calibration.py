@@ -20,7 +20,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from calibrate import workflow  # noqa: E402
-from perfsim.cli_calibrate import DEFAULT_VALIDATION_MODELS  # noqa: E402
+from perfsim.cli.calibrate import DEFAULT_VALIDATION_MODELS  # noqa: E402
 
 
 def main() -> None:

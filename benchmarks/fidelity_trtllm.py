@@ -24,8 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 import perfsim
-from perfsim.compare import offline_throughput_per_gpu
-from perfsim.transforms import FP8_W8A8, apply_transforms
+from perfsim import apply_transforms
+from perfsim.explore.compare import offline_throughput_per_gpu
+from perfsim.transforms import FP8_W8A8
 
 DATA = Path(__file__).parent / "data" / "trtllm_v0.17_throughput.csv"
 PROFILES = {"h100": "h100-sxm", "h200": "h200-sxm", "l40s": "l40s", "a100": "a100-sxm-80gb"}

@@ -4,9 +4,10 @@ papers.md sections 6, 6b, 9, 12). Run through `python benchmarks/paper_cases.py`
 from __future__ import annotations
 
 import perfsim
-from perfsim.compare import compare, gain, offline_throughput_per_gpu
-from perfsim.transforms import FP8_W8A8, WeightDType, apply_transforms
-from perfsim.vision import vlm_ttft
+from perfsim import apply_transforms
+from perfsim.cost.vision import vlm_ttft
+from perfsim.explore.compare import compare, gain, offline_throughput_per_gpu
+from perfsim.transforms import FP8_W8A8, WeightDType
 
 #: gpt-oss releases MXFP4 experts; perfsim has one weight format per model, so all weights are
 #: taken as fp4 (understates the bf16 attention/embedding bytes and the MXFP4 scales, ~7 GB for

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from calibrate.cases import BenchContext, Case, randn
+from perfsim.calibrate.cases import BenchContext, Case, randn
 from perfsim.ops.attention import visible_keys
 from perfsim.units import DTYPE_BYTES
 

@@ -10,8 +10,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from calibrate.cases import BenchContext, Case
-from calibrate.timing import Timing, robust_summary
+from perfsim.calibrate.cases import BenchContext, Case
+from perfsim.calibrate.timing import Timing, robust_summary
 
 _SIZES_BYTES = [2**p for p in range(12, 31, 2)]  # 4 KiB .. 1 GiB
 

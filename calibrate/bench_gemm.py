@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from calibrate.cases import TORCH_DTYPES, BenchContext, Case, randn
+from perfsim.calibrate.cases import TORCH_DTYPES, BenchContext, Case, randn
 from perfsim.units import DTYPE_BYTES
 
 #: (n, k) of real projections: small validation models (hidden 512) and Llama-3.1-8B (hidden 4096).

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import torch
 
-from calibrate.cases import BenchContext, Case
-from calibrate.timing import Timing, robust_summary, synchronize
+from perfsim.calibrate.cases import BenchContext, Case
+from perfsim.calibrate.timing import Timing, robust_summary, synchronize
 
 _OPS_PER_SAMPLE = 200
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from calibrate.cases import BenchContext, Case, randn
+from perfsim.calibrate.cases import BenchContext, Case, randn
 from perfsim.units import DTYPE_BYTES
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from calibrate.cases import BenchContext, Case, randn
-from calibrate.torch_ops import gla_chunked, mamba2_chunked_scan, mamba2_step
+from perfsim.calibrate.cases import BenchContext, Case, randn
+from perfsim.calibrate.torch_ops import gla_chunked, mamba2_chunked_scan, mamba2_step
 from perfsim.ops import LinearAttention, Mamba2
 
 _STATE = torch.float32

@@ -2,7 +2,7 @@
 
 Cases are lazy (operands are only allocated when the case runs), so a whole plan can be listed
 and its time estimated before anything is measured. Shape columns use perfsim's own names (m, n,
-k, batch, q_len, kv_len, ...) because `perfsim.calibration` rebuilds the matching perfsim op
+k, batch, q_len, kv_len, ...) because `perfsim.calibration.fit` rebuilds the matching perfsim op
 from them to fit the profile's efficiencies.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from calibrate.timing import Timing, copies_to_defeat_cache, measure
+from perfsim.calibrate.timing import Timing, copies_to_defeat_cache, measure
 
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from perfsim.catalog import find
-from perfsim.hardware import HardwareProfile
+from perfsim.io.catalog import find
+from perfsim.spec.hardware import HardwareProfile
 
 #: Bundled GPU profiles by a substring of torch.cuda.get_device_name() (first match wins).
 _GPU_PROFILES = [("H100 PCIe", "h100-pcie"), ("H100", "h100-sxm"), ("H200", "h200-sxm"),

@@ -10,16 +10,16 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from calibrate.bench_attention import attention_cases
-from calibrate.bench_comm import comm_cases
-from calibrate.bench_gemm import gemm_cases, moe_cases, supported_dtypes
-from calibrate.bench_launch import launch_cases
-from calibrate.bench_memory import memory_cases
-from calibrate.bench_scan import scan_cases
-from calibrate.cases import BenchContext, Case
-from calibrate.host import last_level_cache_bytes
+from perfsim.calibrate.bench_attention import attention_cases
+from perfsim.calibrate.bench_comm import comm_cases
+from perfsim.calibrate.bench_gemm import gemm_cases, moe_cases, supported_dtypes
+from perfsim.calibrate.bench_launch import launch_cases
+from perfsim.calibrate.bench_memory import memory_cases
+from perfsim.calibrate.bench_scan import scan_cases
+from perfsim.calibrate.cases import BenchContext, Case
+from perfsim.calibrate.host import last_level_cache_bytes
 
-#: Family name -> the cases it contributes; the fitting families of perfsim.calibration.
+#: Family name -> the cases it contributes; the fitting families of perfsim.calibration.fit.
 FAMILIES: dict[str, Callable[[BenchContext], list[Case]]] = {
     "launch": launch_cases,
     "memory": memory_cases,

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from calibrate import torch_ops as ops
-from perfsim.model import MoESpec
+from perfsim.spec.model import MoESpec
 
 
 def random_(p: Tensor, gen: torch.Generator, std: float | None = None, bound: float | None = None) -> None:

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from calibrate import torch_ops as ops
-from calibrate.torch_ffn import random_
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec
-from perfsim.params import GLA_GATE_RANK
+from perfsim.calibrate import torch_ops as ops
+from perfsim.calibrate.torch_ffn import random_
+from perfsim.cost.params import GLA_GATE_RANK
+from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec
 
 EPS = 1e-5
 #: fla's GLA divides the log-sigmoid forget gate by this.

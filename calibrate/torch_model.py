@@ -1,6 +1,6 @@
 """A real torch LM with random weights built from a perfsim ModelSpec, to time prefill and decode.
 
-The module layout follows what perfsim prices and perfsim.params counts: one fused QKV GEMM per
+The module layout follows what perfsim prices and perfsim.cost.params counts: one fused QKV GEMM per
 attention layer, one fused gate/up GEMM per gated MLP, one in_proj per Mamba2 / linear-attention
 layer, grouped B/C never expanded to heads, a preallocated cache written in place, and logits only
 for the last position. Parameter counts equal `perfsim.model_params(spec).total`.
@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from calibrate import torch_ops as ops
-from calibrate.torch_ffn import MLP, MoE, random_
-from calibrate.torch_mixers import (
+from perfsim.calibrate import torch_ops as ops
+from perfsim.calibrate.torch_ffn import MLP, MoE, random_
+from perfsim.calibrate.torch_mixers import (
     EPS,
     Attention,
     AttentionCache,
@@ -30,7 +30,7 @@ from calibrate.torch_mixers import (
     RecurrentCache,
     Step,
 )
-from perfsim.model import (
+from perfsim.spec.model import (
     AttentionSpec,
     LinearAttentionSpec,
     LinearSpec,

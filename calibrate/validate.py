@@ -17,13 +17,13 @@ import pandas as pd
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from calibrate.cases import TORCH_DTYPES
-from calibrate.timing import measure
-from calibrate.torch_model import build_torch_model
-from perfsim.graph import Execution
-from perfsim.hardware import HardwareProfile
-from perfsim.model import DTypes, ModelSpec
-from perfsim.request import decode_step, prefill
+from perfsim.calibrate.cases import TORCH_DTYPES
+from perfsim.calibrate.timing import measure
+from perfsim.calibrate.torch_model import build_torch_model
+from perfsim.cost.graph import Execution
+from perfsim.cost.request import decode_step, prefill
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import DTypes, ModelSpec
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from calibrate import suite
-from calibrate.environment import describe, resolve_device
-from calibrate.host import bundled_profile_for, host_cpu_profile_yaml
-from calibrate.validate import measure_model, predict_table, shapes_for, summarise, with_dtype
-from perfsim.calibration import CalibrationFit, calibrated, fit_profile
-from perfsim.catalog import find
-from perfsim.hardware import Calibration, HardwareProfile
-from perfsim.load import load_hardware, load_model
-from perfsim.profile_writer import replace_calibration
+from perfsim.calibrate import suite
+from perfsim.calibrate.environment import describe, resolve_device
+from perfsim.calibrate.host import bundled_profile_for, host_cpu_profile_yaml
+from perfsim.calibrate.validate import measure_model, predict_table, shapes_for, summarise, with_dtype
+from perfsim.calibration.fit import CalibrationFit, calibrated, fit_profile
+from perfsim.calibration.writer import replace_calibration
+from perfsim.io.catalog import find
+from perfsim.io.load import load_hardware, load_model
+from perfsim.spec.hardware import Calibration, HardwareProfile
 
 Progress = Callable[[float], None]  # called with seconds of estimated work just finished
 

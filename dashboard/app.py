@@ -9,8 +9,17 @@ from __future__ import annotations
 import streamlit as st
 import yaml
 
-from dashboard.sidebar import Setup, payload, sidebar
-from dashboard.views import breakdown, decoding, frontier, overview, rollouts, roofline, serving, sweep
+from perfsim.dashboard.sidebar import Setup, payload, sidebar
+from perfsim.dashboard.views import (
+    breakdown,
+    decoding,
+    frontier,
+    overview,
+    rollouts,
+    roofline,
+    serving,
+    sweep,
+)
 
 TABS = ("Overview", "Roofline", "Breakdown", "Frontier", "Sweep", "Decoding", "Serving", "RL rollouts")
 

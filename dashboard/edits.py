@@ -11,8 +11,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.hardware import Calibration, HardwareProfile
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, MLPSpec, ModelSpec, MoESpec
+from perfsim.spec.hardware import Calibration, HardwareProfile
+from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, MLPSpec, ModelSpec, MoESpec
 from perfsim.units import COMPUTE_DTYPE
 
 #: Operator-mix choices: what replaces a share of the full-attention layers.

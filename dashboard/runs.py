@@ -12,9 +12,9 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard.sidebar import Setup
+from perfsim.cost.params import operator_params
+from perfsim.dashboard.sidebar import Setup
 from perfsim.decoding import DecodingStrategy, free_token_slots
-from perfsim.params import operator_params
 
 _CACHE = {"max_entries": 256, "show_spinner": False}
 
@@ -45,7 +45,7 @@ def _memory(key: str, _model, _hw, batch: int, context: int) -> perfsim.MemoryRe
 
 
 def memory(setup: Setup) -> perfsim.MemoryReport:
-    """`perfsim.memory` at the what-if's batch and final context (works when it does not fit)."""
+    """`perfsim.cost.memory` at the what-if's batch and final context (works when it does not fit)."""
     return _memory(setup.key, setup.model, setup.hardware, setup.batch, context_len(setup))
 
 

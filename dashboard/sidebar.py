@@ -15,16 +15,16 @@ import streamlit as st
 from pydantic import ValidationError
 
 import perfsim
-from dashboard.edits import MIX_CHOICES, MIX_LABELS, edit_hardware, edit_model, layer_groups, supports
-from dashboard.fmt import gb, params
-from dashboard.form import Form, restore_from_url
-from perfsim.catalog import list_ids, parse_yaml
+from perfsim.cost.memory import kv_bytes_per_seq
+from perfsim.dashboard.edits import MIX_CHOICES, MIX_LABELS, edit_hardware, edit_model, layer_groups, supports
+from perfsim.dashboard.fmt import gb, params
+from perfsim.dashboard.form import Form, restore_from_url
 from perfsim.decoding import BlockDiffusion, DecodingStrategy, Speculative, TiDAR, make_decoding
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.hardware import HardwareProfile
-from perfsim.hf_import import model_from_hf_config
-from perfsim.memory import kv_bytes_per_seq
-from perfsim.model import ModelSpec
+from perfsim.io.catalog import list_ids, parse_yaml
+from perfsim.io.hf_import import model_from_hf_config
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 
 HW_DEFAULT = "h100-sxm"
 MODEL_DEFAULT = "qwen3-8b"

@@ -6,21 +6,22 @@ when a design search runs).
 """
 
 from perfsim import accuracy, ops, transforms
-from perfsim.compare import compare
-from perfsim.design import HybridDesign
+from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.grid import evaluate_grid
+from perfsim.cost.memory import MemoryReport
+from perfsim.cost.params import model_params
+from perfsim.cost.request import RequestResult, decode_step, generate, memory, prefill
+from perfsim.cost.step import StepResult, evaluate_step, step_latency
+from perfsim.cost.vision import vlm_ttft
 from perfsim.errors import PerfsimInputError
-from perfsim.frontier import evaluate_frontier, pareto_mask
-from perfsim.graph import Execution, StepBatch
-from perfsim.hardware import HardwareProfile
-from perfsim.load import load_hardware, load_model
-from perfsim.memory import MemoryReport
-from perfsim.model import ModelSpec
+from perfsim.explore.compare import compare
+from perfsim.explore.design import HybridDesign
+from perfsim.explore.frontier import evaluate_frontier, pareto_mask
+from perfsim.explore.search import SearchResult, search
+from perfsim.explore.sweep import sweep
+from perfsim.io.load import apply_transforms, load_hardware, load_model
 from perfsim.ops import kernel_time
-from perfsim.params import model_params
-from perfsim.predict import StepResult, evaluate_step, step_latency
-from perfsim.request import RequestResult, decode_step, generate, memory, prefill
 from perfsim.rollout import RolloutConfig, RolloutResult, simulate_rollouts
-from perfsim.search import SearchResult, search
 from perfsim.sim import (
     ClosedLoop,
     EngineConfig,
@@ -33,10 +34,8 @@ from perfsim.sim import (
     max_rate_under_slo,
     simulate_serving,
 )
-from perfsim.sweep import sweep
-from perfsim.transforms import apply_transforms
-from perfsim.vectorized import evaluate_grid
-from perfsim.vision import vlm_ttft
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 
 __version__ = "0.1.0"
 

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.figures import make_latency_fig, make_traffic_fig
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.figures import make_latency_fig, make_traffic_fig
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 PHASES = ("prefill (TTFT)", "decode step")
 

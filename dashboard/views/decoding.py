@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.figures import make_slots_fig, make_speedup_fig
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.figures import make_slots_fig, make_speedup_fig
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR
 
 BATCH_OPTIONS = runs.powers_of_two(1, 1024)

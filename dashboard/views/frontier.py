@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.edits import supports
-from dashboard.figures import make_frontier_fig
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
-from perfsim.catalog import list_ids
-from perfsim.report import DEFAULT_HARDWARE, DEFAULT_MODELS
+from perfsim.dashboard import runs
+from perfsim.dashboard.edits import supports
+from perfsim.dashboard.figures import make_frontier_fig
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
+from perfsim.explore.report import DEFAULT_HARDWARE, DEFAULT_MODELS
+from perfsim.io.catalog import list_ids
 
 #: frame column -> (axis title, scale to the axis unit)
 LATENCIES = {"e2e_s": ("End-to-end latency (s)", 1.0), "ttft_s": ("TTFT (ms)", 1e3),

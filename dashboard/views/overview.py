@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.figures import make_memory_fig
-from dashboard.fmt import gb, ms, params, per_s, secs, tok_s
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.figures import make_memory_fig
+from perfsim.dashboard.fmt import gb, ms, params, per_s, secs, tok_s
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 
 def headline(setup: Setup) -> perfsim.RequestResult | None:

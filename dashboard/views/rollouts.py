@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.figures import make_rollout_fig
-from dashboard.fmt import secs, tok_s
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.figures import make_rollout_fig
+from perfsim.dashboard.fmt import secs, tok_s
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 PIPELINES = {"sync": "synchronous", "async": "one-step off-policy (async)", "partial": "partial rollouts"}
 PLACEMENTS = {"colocated": "colocated (time-shared GPUs)", "disaggregated": "disaggregated pools"}

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.edits import compute_dtype
-from dashboard.figures import make_roofline_fig
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.edits import compute_dtype
+from perfsim.dashboard.figures import make_roofline_fig
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 
 def kernel_points(result: perfsim.RequestResult) -> pd.DataFrame:

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 import perfsim
-from dashboard import runs
-from dashboard.figures import make_batch_timeline_fig, make_percentiles_fig
-from dashboard.fmt import ms, per_s, tok_s
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.figures import make_batch_timeline_fig, make_percentiles_fig
+from perfsim.dashboard.fmt import ms, per_s, tok_s
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 WORKLOADS = {"poisson": "Poisson arrivals (open loop)", "closed_loop": "Closed loop (fixed concurrency)"}
 

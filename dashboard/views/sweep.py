@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import runs
-from dashboard.edits import layer_groups, with_depth, with_width
-from dashboard.figures import make_heatmap_fig
-from dashboard.sidebar import Setup
-from dashboard.views.common import chart, ready
+from perfsim.dashboard import runs
+from perfsim.dashboard.edits import layer_groups, with_depth, with_width
+from perfsim.dashboard.figures import make_heatmap_fig
+from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.views.common import chart, ready
 
 AXES = {"batch_context": "Batch × context", "depth_width": "Depth × width"}
 #: label -> (evaluate_grid phase, column, scale, value format)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from perfsim.model import ModelSpec
 from perfsim.registry import Registry
+from perfsim.spec.model import ModelSpec
 
 #: Benchmark the bundled measured scores and the scaling-law proxy share: the average of the
 #: Nemotron-Flash suite (MMLU, commonsense, math, code, recall; papers.md section 1).

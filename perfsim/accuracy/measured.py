@@ -14,7 +14,7 @@ from perfsim.accuracy.base import (
     create_accuracy,
     register_accuracy,
 )
-from perfsim.model import ModelSpec
+from perfsim.spec.model import ModelSpec
 
 
 @register_accuracy("measured")

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perfsim.accuracy.base import DEFAULT_BENCHMARK, AccuracyEstimate, AccuracyModel, register_accuracy
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
-from perfsim.params import model_params
+from perfsim.cost.params import model_params
+from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
 
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 TOKENS_PER_PARAM = 20.0
@@ -131,7 +131,7 @@ class ScalingLaw(AccuracyModel):
 def fit_score_proxy(models, benchmark: str = DEFAULT_BENCHMARK, law: ScalingLaw | None = None):
     """Least-squares (a, b) of logit(score / 100) = a - b * predicted loss over models that carry
     a published `benchmark` score and training tokens."""
-    from perfsim.load import load_model
+    from perfsim.io.load import load_model
 
     law = law or ScalingLaw(benchmark=benchmark)
     losses, logits = [], []

@@ -12,7 +12,7 @@ import pandas as pd
 
 from perfsim.accuracy.base import AccuracyEstimate, AccuracyModel, register_accuracy
 from perfsim.errors import PerfsimInputError
-from perfsim.model import ModelSpec
+from perfsim.spec.model import ModelSpec
 
 
 def read_accuracy_table(path: str | os.PathLike) -> dict[str, tuple[float, str]]:

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from perfsim.graph import StepBatch
-from perfsim.predict import step_latency
+from perfsim.cost.graph import StepBatch
+from perfsim.cost.step import step_latency
 from perfsim.registry import Registry
 
 if TYPE_CHECKING:
-    from perfsim.graph import Execution
-    from perfsim.hardware import HardwareProfile
-    from perfsim.model import ModelSpec
+    from perfsim.cost.graph import Execution
+    from perfsim.spec.hardware import HardwareProfile
+    from perfsim.spec.model import ModelSpec
 
 
 class DecodingStrategy:

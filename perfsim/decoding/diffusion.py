@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsim.cost.graph import StepBatch
 from perfsim.decoding.base import DecodingStrategy, register_decoding, sample_around_mean
 from perfsim.errors import PerfsimInputError
-from perfsim.graph import StepBatch
 
 
 @register_decoding("block_diffusion")

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from perfsim.cost.graph import StepBatch
+from perfsim.cost.step import step_latency
 from perfsim.decoding.base import DecodingStrategy, register_decoding
 from perfsim.errors import PerfsimInputError
-from perfsim.graph import StepBatch
-from perfsim.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
-from perfsim.predict import step_latency
+from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
 
 
 def expected_tokens_per_verify(probabilities) -> float:
@@ -100,7 +100,7 @@ class Speculative(DecodingStrategy):
         return 1 + np.cumprod(accepted, axis=1).sum(axis=1)
 
     def drafter(self, target: ModelSpec) -> ModelSpec:
-        from perfsim.load import load_model
+        from perfsim.io.load import load_model
 
         if self.draft in ("eagle", "mtp"):
             return _single_layer_drafter(target, self.draft)

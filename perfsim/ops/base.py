@@ -15,7 +15,7 @@ import numpy as np
 from perfsim.registry import Registry
 
 if TYPE_CHECKING:
-    from perfsim.hardware import HardwareProfile
+    from perfsim.spec.hardware import HardwareProfile
 
 ArrayLike = "float | np.ndarray"
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.memory import weight_bytes
+from perfsim.cost.step import evaluate_step
 from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
-from perfsim.graph import Execution, StepBatch
-from perfsim.hardware import HardwareProfile
-from perfsim.memory import weight_bytes
-from perfsim.model import ModelSpec
-from perfsim.predict import evaluate_step
 from perfsim.rollout.config import RolloutConfig
 from perfsim.sim import Batch, EngineConfig, simulate_serving
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 
 #: Forward-pass multiples of one optimiser step: forward + backward (twice the forward's FLOPs).
 TRAIN_PASS_MULTIPLE = 3.0

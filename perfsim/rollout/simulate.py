@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from perfsim.errors import PerfsimInputError
-from perfsim.load import load_hardware, load_model
+from perfsim.io.load import load_hardware, load_model
 from perfsim.rollout.config import RolloutConfig
 from perfsim.rollout.phases import TrainingCost, generate_rollouts, sync_seconds
 from perfsim.rollout.pipelines import Phases, create_pipeline

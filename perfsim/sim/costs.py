@@ -27,11 +27,11 @@ from bisect import bisect_right
 
 import numpy as np
 
+from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.step import kernel_times, step_latency
 from perfsim.decoding import DecodingStrategy
-from perfsim.graph import Execution, StepBatch
-from perfsim.hardware import HardwareProfile
-from perfsim.model import ModelSpec
-from perfsim.predict import kernel_times, step_latency
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 
 _ROW_KERNELS = frozenset({"lm_head", "sampling"})
 _DECODE_KERNELS = frozenset({"attn_decode", "scan_decode"})

@@ -20,14 +20,14 @@ import simpy
 
 from perfsim.decoding import Autoregressive, DecodingStrategy
 from perfsim.errors import PerfsimInputError
-from perfsim.hardware import HardwareProfile
-from perfsim.model import ModelSpec
 from perfsim.sim.costs import IterationCosts
 from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder
 from perfsim.sim.requests import Request
 from perfsim.sim.running import RunningSet
 from perfsim.sim.scheduler import Queues, registered_schedulers
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 
 GIB = 1 << 30
 #: Longest decode stretch advanced as one event (bounds the per-stretch arrays).

@@ -15,16 +15,16 @@ import math
 
 import numpy as np
 
-from perfsim.errors import PerfsimInputError
-from perfsim.hardware import HardwareProfile
-from perfsim.memory import (
+from perfsim.cost.memory import (
     activation_bytes_per_token,
     kv_bytes_per_token,
     logits_bytes_per_row,
     state_bytes_per_seq,
     weight_bytes,
 )
-from perfsim.model import ModelSpec
+from perfsim.errors import PerfsimInputError
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 from perfsim.units import format_bytes
 
 

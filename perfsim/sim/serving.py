@@ -10,10 +10,10 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from perfsim.cost.graph import Execution
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
-from perfsim.graph import Execution
-from perfsim.load import load_hardware, load_model
+from perfsim.io.load import load_hardware, load_model
 from perfsim.registry import Registry
 from perfsim.sim.costs import IterationCosts
 from perfsim.sim.engine import EngineConfig, Replica

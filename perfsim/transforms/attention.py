@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import AttentionSpec, LinearSpec, ModelSpec
+from perfsim.spec.model import AttentionSpec, LinearSpec, ModelSpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import map_operators, positions, replace_ops, validated
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import ModelSpec
 from perfsim.registry import Registry
+from perfsim.spec.model import ModelSpec
+from perfsim.transforms.layout import validated
 
 TRANSFORMS: Registry = Registry("transform", "name")
 
@@ -84,14 +85,12 @@ def make_transform(spec: Transform | Mapping) -> Transform:
     return TRANSFORMS.create(str(spec["name"]), **params)
 
 
-def apply_transforms(model: ModelSpec | str, transforms: Iterable[Transform | Mapping], *,
+def apply_transforms(model: ModelSpec, transforms: Iterable[Transform | Mapping], *,
                      id: str | None = None, display_name: str | None = None) -> ModelSpec:
     """`model` after each transform in order, with their descriptions appended to
     `applied_transforms`. Published parameter counts survive only edits that keep them;
     published accuracy belonged to the original and is dropped."""
-    from perfsim.load import load_model
-
-    base = load_model(model)
+    base = model
     current = base
     done = list(base.applied_transforms or [])
     keeps = True
@@ -112,8 +111,6 @@ def apply_transforms(model: ModelSpec | str, transforms: Iterable[Transform | Ma
         data["accuracy"] = None
         if not keeps:
             data.update(published_params=None, published_active_params=None)
-    from perfsim.transforms.layout import validated
-
     return validated(data, base.id)
 
 

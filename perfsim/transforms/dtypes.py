@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, get_args
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import DTypeName, ModelSpec
+from perfsim.spec.model import DTypeName, ModelSpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import validated
 

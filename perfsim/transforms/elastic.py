@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import Mamba2Spec, MLPSpec, ModelSpec, MoESpec
+from perfsim.spec.model import Mamba2Spec, MLPSpec, ModelSpec, MoESpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import layer_spans, rebuild, validated
 

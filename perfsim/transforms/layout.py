@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.model import AttentionSpec, LinearAttentionSpec, LinearSpec, Mamba2Spec, ModelSpec, OperatorSpec
+from perfsim.spec.model import (
+    AttentionSpec,
+    LinearAttentionSpec,
+    LinearSpec,
+    Mamba2Spec,
+    ModelSpec,
+    OperatorSpec,
+)
 
 #: Sublayers that open a new "layer" (the unit elastic depth removes).
 LAYER_OPENERS = (AttentionSpec, Mamba2Spec, LinearAttentionSpec, LinearSpec)

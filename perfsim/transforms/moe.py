@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perfsim.errors import PerfsimInputError
-from perfsim.model import ModelSpec, MoESpec
+from perfsim.spec.model import ModelSpec, MoESpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import map_operators
 

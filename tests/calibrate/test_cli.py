@@ -9,8 +9,8 @@ import yaml
 
 pytest.importorskip("torch")
 
-from perfsim.catalog import find  # noqa: E402
-from perfsim.load import load_hardware  # noqa: E402
+from perfsim.io.catalog import find  # noqa: E402
+from perfsim.io.load import load_hardware  # noqa: E402
 
 TINY = {
     "schema_version": 1, "id": "tiny-cli", "display_name": "tiny", "source": {"url": "test"},

@@ -6,11 +6,11 @@ import yaml
 
 pytest.importorskip("torch")
 
-from calibrate import suite  # noqa: E402
-from calibrate.environment import describe, resolve_device  # noqa: E402
-from calibrate.host import bundled_profile_for, host_cpu_profile_yaml, measured_dram_bw  # noqa: E402
-from perfsim.calibration import fit_profile  # noqa: E402
-from perfsim.hardware import HardwareProfile  # noqa: E402
+from perfsim.calibrate import suite  # noqa: E402
+from perfsim.calibrate.environment import describe, resolve_device  # noqa: E402
+from perfsim.calibrate.host import bundled_profile_for, host_cpu_profile_yaml, measured_dram_bw  # noqa: E402
+from perfsim.calibration.fit import fit_profile  # noqa: E402
+from perfsim.spec.hardware import HardwareProfile  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from calibrate.timing import copies_to_defeat_cache, measure, robust_summary  # noqa: E402
+from perfsim.calibrate.timing import copies_to_defeat_cache, measure, robust_summary  # noqa: E402
 
 
 def test_outliers_are_dropped_and_counted():

@@ -8,10 +8,10 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 import perfsim  # noqa: E402
-from calibrate import torch_ops as ops  # noqa: E402
-from calibrate.torch_model import TorchLM, build_torch_model, count_parameters  # noqa: E402
-from perfsim.catalog import list_ids  # noqa: E402
-from perfsim.model import ModelSpec  # noqa: E402
+from perfsim.calibrate import torch_ops as ops  # noqa: E402
+from perfsim.calibrate.torch_model import TorchLM, build_torch_model, count_parameters  # noqa: E402
+from perfsim.io.catalog import list_ids  # noqa: E402
+from perfsim.spec.model import ModelSpec  # noqa: E402
 
 VOCAB = 256
 

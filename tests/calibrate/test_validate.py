@@ -5,11 +5,11 @@ import pytest
 pytest.importorskip("torch")
 
 import perfsim  # noqa: E402
-from calibrate.validate import ValidationShapes, measure_model, predict_table, summarise, with_dtype  # noqa: E402
-from calibrate.workflow import uncalibrated  # noqa: E402
-from perfsim.calibration import with_fitted  # noqa: E402
+from perfsim.calibrate.validate import ValidationShapes, measure_model, predict_table, summarise, with_dtype  # noqa: E402
+from perfsim.calibrate.workflow import uncalibrated  # noqa: E402
+from perfsim.calibration.fit import with_fitted  # noqa: E402
 
-SPEC = perfsim.model.ModelSpec.model_validate({
+SPEC = perfsim.spec.model.ModelSpec.model_validate({
     "id": "tiny-val", "display_name": "tiny", "source": {"url": "test"}, "hidden_size": 64,
     "vocab_size": 128, "tie_embeddings": True, "max_context_len": 1024,
     "operators": {"attn": {"type": "attention", "num_heads": 4, "num_kv_heads": 2, "head_dim": 16},

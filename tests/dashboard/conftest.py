@@ -13,9 +13,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import dashboard
+import perfsim.dashboard
 
-APP = str(dashboard.APP_PATH)
+APP = str(perfsim.dashboard.APP_PATH)
 
 
 def values(data) -> np.ndarray:

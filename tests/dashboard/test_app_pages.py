@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import perfsim
-from dashboard.edits import with_depth, with_width
+from perfsim.dashboard.edits import with_depth, with_width
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR
 
 QWEN, H100 = "qwen3-8b", "h100-sxm"
@@ -66,7 +66,7 @@ def test_breakdown_bars_add_up_to_the_step_latencies(app, ui, query):
 # --- Frontier ------------------------------------------------------------------------------
 def test_frontier_default_shows_each_device_with_the_librarys_points(app, ui):
     at = ui.run(app, tab="Frontier")
-    designs = [QWEN] + [m for m in perfsim.report.DEFAULT_MODELS if m != QWEN]
+    designs = [QWEN] + [m for m in perfsim.explore.report.DEFAULT_MODELS if m != QWEN]
     devices = [H100, "a10g", "jetson-agx-orin-64gb"]
     frame = perfsim.evaluate_frontier(designs, devices, batch=1, prompt_len=1024, output_len=256)
     spec = ui.chart(at, "Latency vs accuracy")

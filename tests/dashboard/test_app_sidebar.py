@@ -10,7 +10,7 @@ import yaml
 
 import perfsim
 from perfsim.decoding import Speculative
-from perfsim.hf_import import model_from_hf_config
+from perfsim.io.hf_import import model_from_hf_config
 
 LLAMA_CONFIG = {
     "model_type": "llama", "_name_or_path": "meta-llama/Llama-3.1-8B", "hidden_size": 4096,
@@ -34,14 +34,14 @@ def test_dashboard_package_is_this_checkout():
     """Tests drive the repository's dashboard, not some other installed package of that name."""
     import pathlib
 
-    import dashboard
+    import perfsim.dashboard
 
-    assert dashboard.APP_PATH == pathlib.Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+    assert perfsim.dashboard.APP_PATH == pathlib.Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 def test_default_what_if_matches_the_library(app, ui):
     """qwen3-8b on h100-sxm, batch 1, 1024 -> 256 tokens: headline and Overview numbers and the
-    memory-fit bar equal perfsim.generate / perfsim.memory."""
+    memory-fit bar equal perfsim.generate / perfsim.cost.memory."""
     at = ui.run(app)
     result = perfsim.generate("qwen3-8b", "h100-sxm", 1, 1024, 256)
     assert_headline(ui, at, result)
@@ -198,7 +198,7 @@ def test_device_without_the_models_dtype_is_refused_next_to_the_dtype(app, ui):
 
 
 def test_downloads_carry_the_config_and_results(app, ui):
-    from dashboard.sidebar import Setup, payload
+    from perfsim.dashboard.sidebar import Setup, payload
     from perfsim.decoding import Autoregressive
 
     app.query_params.update({"batch": "2"})

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import perfsim
-from perfsim.cli_dashboard import streamlit_command
+from perfsim.cli.dashboard import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -139,7 +139,7 @@ def test_model_and_batch_changes_update_metrics_and_frontier(page, server, tmp_p
     assert sorted(new["x"]) == pytest.approx(sorted(frame.e2e_s))
     assert new["x"] != old["x"] and "batch=8" in page.url and "model=llama-3.1-8b" in page.url
 
-    shot = Path(os.environ.get("PERFSIM_SCREENSHOT") or tmp_path / "dashboard.png")
+    shot = Path(os.environ.get("PERFSIM_SCREENSHOT") or tmp_path / "perfsim.dashboard.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring, no hover label
     page.evaluate("document.querySelector(\"[data-testid='stSidebarContent']\")?.scrollTo(0, 0)")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import perfsim.cli_dashboard as cli_dashboard
-from perfsim.cli import app
+import perfsim.cli.dashboard as cli_dashboard
+from perfsim.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import perfsim
-from dashboard.edits import edit_hardware, edit_model, layer_groups, with_depth, with_mix, with_width
-from perfsim.model import AttentionSpec, Mamba2Spec
+from perfsim.dashboard.edits import edit_hardware, edit_model, layer_groups, with_depth, with_mix, with_width
+from perfsim.spec.model import AttentionSpec, Mamba2Spec
 
 
 def test_depth_resamples_a_hybrid_evenly():

@@ -3,9 +3,9 @@
 import pytest
 
 import perfsim
+from perfsim.cost.memory import kv_bytes_per_seq
+from perfsim.cost.params import model_params
 from perfsim.decoding import Speculative
-from perfsim.memory import kv_bytes_per_seq
-from perfsim.params import model_params
 from perfsim.sim.kvcache import KVCache
 
 TARGET, HW = "qwen3-8b", "h100-sxm"

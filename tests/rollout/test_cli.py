@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 from typer.testing import CliRunner
 
-from perfsim.cli import app
+from perfsim.cli.app import app
 
 ARGS = ["rollout", "-m", "qwen3-0.6b", "-h", "h100-sxm", "--steps", "2", "--prompts", "4", "--samples", "4",
         "--output-len", "lognormal:200:0.8:100000", "--max-output-len", "512", "--gen-gpus", "2",

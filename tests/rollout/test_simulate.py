@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import perfsim
+from perfsim.cost.params import model_params
 from perfsim.decoding import Speculative
-from perfsim.params import model_params
 from perfsim.rollout import RolloutConfig, simulate_rollouts
 from perfsim.rollout.phases import TrainingCost, sync_seconds
 

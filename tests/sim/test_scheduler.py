@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import perfsim
+from perfsim.cost.memory import kv_bytes_per_token
 from perfsim.decoding import Speculative
-from perfsim.load import load_hardware, load_model
-from perfsim.memory import kv_bytes_per_token
+from perfsim.io.load import load_hardware, load_model
 from perfsim.sim import Batch
 
 MODEL, HW = "qwen3-0.6b", "l4"

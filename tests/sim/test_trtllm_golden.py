@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfsim.compare import offline_throughput_per_gpu
-from perfsim.transforms import FP8_W8A8, apply_transforms
+from perfsim.explore.compare import offline_throughput_per_gpu
+from perfsim import apply_transforms
+from perfsim.transforms import FP8_W8A8
 
 TABLE = Path(__file__).parents[2] / "benchmarks" / "data" / "trtllm_v0.17_throughput.csv"
 PROFILES = {"h100": "h100-sxm", "h200": "h200-sxm", "l40s": "l40s", "a100": "a100-sxm-80gb"}

@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfsim
-from perfsim.memory import kv_bytes_per_seq
-from perfsim.model import AttentionSpec, LinearSpec, MLPSpec, MoESpec
-from perfsim.params import mlp_params, operator_params
+from perfsim.cost.memory import kv_bytes_per_seq
+from perfsim.cost.params import mlp_params, operator_params
+from perfsim.spec.model import AttentionSpec, LinearSpec, MLPSpec, MoESpec
 from perfsim.transforms import (
     ActivationDType,
     ContextLength,
@@ -161,12 +161,12 @@ def test_elastic_depth_width_and_experts():
 
 
 def test_provenance_and_published_counts():
-    model = apply_transforms("gpt-oss-120b", [SlidingWindow(8192, layers=[1]), {"name": "prune_experts",
+    model = perfsim.apply_transforms("gpt-oss-120b", [SlidingWindow(8192, layers=[1]), {"name": "prune_experts",
                                                                                "num_experts": 64}])
     assert model.applied_transforms == ["sliding_window(window=8192, layers=[1])",
                                         "prune_experts(num_experts=64)"]
     assert model.published_params is None and model.id == "gpt-oss-120b-variant"
-    kept = apply_transforms("gpt-oss-120b", [KVCacheDType("fp8")])
+    kept = perfsim.apply_transforms("gpt-oss-120b", [KVCacheDType("fp8")])
     assert kept.published_params == 116.8e9
     assert apply_transforms(LLAMA, []) is LLAMA
 

@@ -1,0 +1,178 @@
+"""Public predictions: prefill (TTFT), one decode step, a whole batched request, memory.
+
+Model and hardware arguments accept ids, paths or loaded objects. Predictions for a
+configuration that does not fit in memory raise PerfsimInputError with the numbers, unless
+`check_memory=False` (useful to ask "how fast if it fitted").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.memory import MemoryReport, require_fit
+from perfsim.cost.memory import memory as _memory
+from perfsim.cost.step import StepResult, evaluate_step
+from perfsim.decoding import DecodingStrategy, make_decoding
+from perfsim.errors import PerfsimInputError
+from perfsim.io.load import load_hardware, load_model
+from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
+
+ModelLike = str | os.PathLike | ModelSpec
+HardwareLike = str | os.PathLike | HardwareProfile
+
+#: Decode steps evaluated exactly up to this many output tokens; longer outputs are sampled
+#: evenly (step time is smooth in context, so the mean is unchanged to well under 0.1 %).
+MAX_DECODE_POINTS = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class RequestResult:
+    """A batch of `batch` identical requests generated together (static batching)."""
+
+    ttft_s: float
+    tpot_s: float
+    e2e_s: float
+    tokens_per_s: float
+    batch: int
+    prompt_len: int
+    output_len: int
+    prefill: StepResult
+    decode: StepResult  # the target's forward at the mean decode context, for its breakdown
+    memory: MemoryReport
+    decoding: str = "autoregressive"
+    tokens_per_iteration: float = 1.0
+
+    @property
+    def requests_per_s(self) -> float:
+        """Request-level rate: a model that writes longer outputs is not counted as faster."""
+        return self.batch / self.e2e_s
+
+    def to_dict(self) -> dict[str, float | int | bool]:
+        return {
+            "ttft_s": self.ttft_s,
+            "tpot_s": self.tpot_s,
+            "e2e_s": self.e2e_s,
+            "tokens_per_s": self.tokens_per_s,
+            "requests_per_s": self.requests_per_s,
+            "decoding": self.decoding,
+            "tokens_per_iteration": self.tokens_per_iteration,
+            "batch": self.batch,
+            "prompt_len": self.prompt_len,
+            "output_len": self.output_len,
+            "weights_bytes": self.memory.weights_bytes,
+            "kv_cache_bytes": self.memory.kv_cache_bytes,
+            "state_bytes": self.memory.state_bytes,
+            "total_memory_bytes": self.memory.total_bytes,
+            "fits": self.memory.fits,
+            "max_batch": self.memory.max_batch,
+        }
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")
+
+
+def _context_check(model: ModelSpec, context: int) -> None:
+    if context > model.max_context_len:
+        raise PerfsimInputError(
+            f"context of {context} tokens exceeds max_context_len {model.max_context_len} of "
+            f"{model.id}; allowed: 1..{model.max_context_len}."
+        )
+
+
+def memory(model: ModelLike, hw: HardwareLike, batch: int, context_len: int,
+           decoding: str | DecodingStrategy | None = None, **kwargs) -> MemoryReport:
+    """Weights, KV cache, state, activations (and a speculative drafter's share) and whether they
+    fit; see `perfsim.cost.memory.memory`."""
+    model, hw = load_model(model), load_hardware(hw)
+    _check_positive(batch=batch, context_len=context_len)
+    _context_check(model, context_len)
+    draft, shared = make_decoding(decoding).resident_draft(model)
+    return _memory(model, hw, batch, context_len, draft=draft, draft_shared_params=shared, **kwargs)
+
+
+def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
+            execution: Execution | None = None, check_memory: bool = True) -> StepResult:
+    """One forward pass over `batch` prompts of `prompt_len` tokens: its latency is the TTFT."""
+    model, hw = load_model(model), load_hardware(hw)
+    _check_positive(batch=batch, prompt_len=prompt_len)
+    _context_check(model, prompt_len + model.prefix_tokens)
+    execution = execution or Execution()
+    if check_memory:
+        report = _memory(model, hw, batch, prompt_len + model.prefix_tokens,
+                         tensor_parallel=execution.tensor_parallel)
+        require_fit(report, model.id, hw.id, batch, prompt_len)
+    step = StepBatch(prefill_seqs=batch, prefill_tokens=prompt_len + model.prefix_tokens)
+    return evaluate_step(model, hw, step, execution)
+
+
+def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int, *,
+                execution: Execution | None = None, check_memory: bool = True) -> StepResult:
+    """One decode step generating a token for each of `batch` sequences with `context_len` cached."""
+    model, hw = load_model(model), load_hardware(hw)
+    _check_positive(batch=batch, context_len=context_len)
+    context = context_len + model.prefix_tokens
+    _context_check(model, context + 1)
+    execution = execution or Execution()
+    if check_memory:
+        report = _memory(model, hw, batch, context + 1, tensor_parallel=execution.tensor_parallel,
+                         prefill_chunk_tokens=batch)
+        require_fit(report, model.id, hw.id, batch, context_len)
+    return evaluate_step(model, hw, StepBatch(decode_seqs=batch, decode_context=context), execution)
+
+
+def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, output_len: int,
+             decoding: str | DecodingStrategy | None = None, *, execution: Execution | None = None,
+             check_memory: bool = True) -> RequestResult:
+    """Prefill, then decoding iterations until `output_len` tokens exist, for a batch of requests.
+
+    TTFT is the prefill latency (the first token is sampled from it). Each later iteration yields
+    the strategy's expected tokens per sequence; TPOT = iteration time / tokens per iteration;
+    end-to-end = TTFT + (output_len - 1) x TPOT; tokens_per_s counts generated tokens of the batch.
+    """
+    strategy = make_decoding(decoding)
+    model, hw = load_model(model), load_hardware(hw)
+    _check_positive(batch=batch, prompt_len=prompt_len, output_len=output_len)
+    total = prompt_len + output_len + model.prefix_tokens
+    _context_check(model, total)
+    execution = execution or Execution()
+    draft, shared = strategy.resident_draft(model)
+    report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
+                     draft_shared_params=shared)
+    if check_memory:
+        require_fit(report, model.id, hw.id, batch, prompt_len + output_len)
+    first = prefill(model, hw, batch, prompt_len, execution=execution, check_memory=False)
+    ttft = first.latency_s + strategy.prefill_extra_latency(model, hw, batch, prompt_len, execution)
+    start = prompt_len + model.prefix_tokens
+    steps = output_len - 1
+    per_iteration = strategy.expected_tokens()
+    if steps:
+        contexts = np.linspace(start, start + steps - 1, min(steps, MAX_DECODE_POINTS))
+        times = strategy.iteration_latency(model, hw, batch, contexts, execution)
+        tpot = float(np.mean(times)) / per_iteration
+        mid = int(round(start + (steps - 1) / 2))
+    else:
+        tpot, mid = 0.0, start
+    mid_step = evaluate_step(model, hw, strategy.target_step(batch, mid), execution)
+    e2e = ttft + steps * tpot
+    return RequestResult(
+        ttft_s=ttft,
+        tpot_s=tpot,
+        e2e_s=e2e,
+        tokens_per_s=batch * output_len / e2e,
+        batch=batch,
+        prompt_len=prompt_len,
+        output_len=output_len,
+        prefill=first,
+        decode=mid_step,
+        memory=report,
+        decoding=strategy.describe(),
+        tokens_per_iteration=per_iteration,
+    )

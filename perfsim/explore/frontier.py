@@ -1,0 +1,111 @@
+"""Latency-accuracy frontiers: evaluate designs on devices, attach accuracy, mark the Pareto set.
+
+The Pareto filter is a numpy non-dominated scan (no extra dependency; the `paretoset` package pulls
+in numba): a row is on the front when no other row is at least as good in every objective and
+strictly better in one. Rows with a NaN objective (designs that do not fit) are never on it;
+exact duplicates are all kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from perfsim.accuracy import DecodingQuality, make_accuracy
+from perfsim.cost.graph import Execution
+from perfsim.cost.params import model_params
+from perfsim.cost.workloads import evaluate_workloads
+from perfsim.decoding import make_decoding
+from perfsim.errors import PerfsimInputError
+from perfsim.io.load import load_hardware, load_model
+
+DEFAULT_OBJECTIVES = {"e2e_s": "min", "accuracy": "max"}
+
+
+def pareto_mask(frame: pd.DataFrame, objectives: Mapping[str, str] | None = None) -> np.ndarray:
+    """Boolean array: True where the row is non-dominated under `objectives` ({column: min|max})."""
+    objectives = dict(objectives or DEFAULT_OBJECTIVES)
+    if not objectives:
+        raise PerfsimInputError("pareto_mask needs at least one objective ({column: 'min' or 'max'}).")
+    for column, sense in objectives.items():
+        if column not in frame.columns:
+            raise PerfsimInputError(
+                f"objective '{column}' is not a column; columns: {', '.join(frame.columns)}."
+            )
+        if sense not in ("min", "max"):
+            raise PerfsimInputError(f"objective '{column}': sense must be 'min' or 'max' (got {sense!r}).")
+    costs = np.column_stack(
+        [np.asarray(frame[c], float) * (1.0 if s == "min" else -1.0) for c, s in objectives.items()]
+    )
+    mask = np.zeros(len(frame), dtype=bool)
+    valid = np.flatnonzero(~np.isnan(costs).any(axis=1))
+    remaining, pts = valid, costs[valid]
+    i = 0
+    while i < len(pts):  # drop every point the i-th dominates; keep ties
+        keep = np.any(pts < pts[i], axis=1) | np.all(pts == pts[i], axis=1)
+        remaining, pts = remaining[keep], pts[keep]
+        i = int(np.count_nonzero(keep[:i])) + 1
+    mask[remaining] = True
+    return mask
+
+
+def evaluate_frontier(
+    designs: Iterable,
+    hardware,
+    *,
+    batch: int = 1,
+    prompt_len: int = 1024,
+    output_len: int = 256,
+    accuracy=None,
+    decoding=None,
+    objectives: Mapping[str, str] | None = None,
+    execution: Execution | None = None,
+) -> pd.DataFrame:
+    """One row per design x hardware: latency at `batch` (TTFT, TPOT, end-to-end, tokens/s),
+    max-batch throughput, memory, fit, accuracy (+ its source) and `on_front`, the Pareto set of
+    `objectives` (default e2e_s min, accuracy max) computed per hardware.
+
+    `designs`: model ids, YAML paths, ModelSpecs or `perfsim.explore.design.HybridDesign`s. `accuracy`:
+    anything `perfsim.accuracy.make_accuracy` takes (default: measured, else scaling law); the
+    decoding strategy's quality factor (`DecodingQuality`) multiplies it.
+    """
+    from perfsim.explore.design import HybridDesign
+
+    models = [d.to_model() if isinstance(d, HybridDesign) else load_model(d) for d in designs]
+    if not models:
+        raise PerfsimInputError("evaluate_frontier needs at least one design.")
+    devices = [load_hardware(h) for h in (hardware if isinstance(hardware, list | tuple) else [hardware])]
+    acc_model, strategy = make_accuracy(accuracy), make_decoding(decoding)
+    factor, quality_source = DecodingQuality().factor(strategy)
+    rows = []
+    for model in models:
+        counts = model_params(model)
+        estimate = acc_model(model)
+        source = estimate.source if factor == 1.0 else f"{estimate.source}; x{factor:.3f} ({quality_source})"
+        for hw in devices:
+            cols = evaluate_workloads(
+                model, hw, batch, prompt_len, output_len, decoding=strategy, execution=execution
+            )
+            rows.append(
+                {
+                    "design": model.id,
+                    "hardware": hw.id,
+                    "params": counts.total,
+                    "active_params": counts.active,
+                    "batch": batch,
+                    "prompt_len": prompt_len,
+                    "output_len": output_len,
+                    "decoding": strategy.describe(),
+                    **{k: v[0].item() for k, v in cols.items()},
+                    "accuracy": estimate.accuracy * factor,
+                    "accuracy_source": source,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame["on_front"] = False
+    for _, index in frame.groupby("hardware", sort=False).groups.items():
+        part = frame.loc[index]
+        frame.loc[index, "on_front"] = pareto_mask(part, objectives) & part["fits"].to_numpy()
+    return frame

@@ -1,0 +1,69 @@
+"""Finding and loading YAML catalogues: explicit path, then $PERFSIM_PATH, then bundled files.
+
+Bundled files live in top-level hwprofiles/ and models/ in a source checkout; the wheel
+force-includes them as perfsim/_data/{hwprofiles,models}, read through importlib.resources.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import yaml
+
+from perfsim.errors import PerfsimInputError
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def bundled_dir(kind: str) -> Traversable:
+    """`kind` is 'hwprofiles' or 'models'."""
+    packaged = resources.files("perfsim") / "_data" / kind
+    if packaged.is_dir():
+        return packaged
+    return _SOURCE_ROOT / kind
+
+
+def search_dirs(kind: str) -> list[Traversable]:
+    extra = [Path(p) / kind for p in os.environ.get("PERFSIM_PATH", "").split(os.pathsep) if p]
+    extra += [Path(p) for p in os.environ.get("PERFSIM_PATH", "").split(os.pathsep) if p]
+    return [d for d in extra if d.is_dir()] + [bundled_dir(kind)]
+
+
+def list_ids(kind: str) -> list[str]:
+    ids: set[str] = set()
+    for directory in search_dirs(kind):
+        ids.update(f.name[: -len(".yaml")] for f in directory.iterdir() if f.name.endswith(".yaml"))
+    return sorted(ids)
+
+
+def find(kind: str, name_or_path: str | os.PathLike) -> tuple[str, str]:
+    """Return (display path, text) for an id or a file path, or raise one clear sentence."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml", ".json") or candidate.exists():
+        if not candidate.is_file():
+            raise PerfsimInputError(f"{candidate}: file not found.")
+        return str(candidate), candidate.read_text()
+    for directory in search_dirs(kind):
+        entry = directory / f"{name_or_path}.yaml"
+        if entry.is_file():
+            return f"{kind}/{name_or_path}.yaml", entry.read_text()
+    noun = "hardware profile" if kind == "hwprofiles" else "model"
+    raise PerfsimInputError(
+        f"unknown {noun} '{name_or_path}'; known: {', '.join(list_ids(kind))} "
+        f"(or pass a path to a YAML file)."
+    )
+
+
+def parse_yaml(source: str, text: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PerfsimInputError(f"{source}: malformed YAML{where}.") from None
+    if not isinstance(data, dict):
+        raise PerfsimInputError(f"{source}: expected a mapping of keys at the top level.")
+    return data

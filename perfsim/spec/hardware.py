@@ -1,0 +1,255 @@
+"""Hardware profiles: datasheet facts, uncalibrated efficiency priors and a calibration block.
+
+The three parts are kept apart on purpose: datasheet numbers never change, priors are documented
+guesses (hwprofiles/README.md says where each comes from), and only `perfsim.calibration.fit` writes
+`calibration.fitted`, whose dotted paths override the priors in `HardwareProfile.efficiency_in_use`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from perfsim.errors import PerfsimInputError
+from perfsim.units import DTYPE_BYTES
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1.1)]  # >1 is legitimate when boost clock > spec clock
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Compute(_Strict):
+    sm_count: Annotated[int, Field(gt=0)]
+    clock_tensor_hz: Positive
+    #: Dense (no 2:4 sparsity) peaks with FP32 accumulate, keyed by dtype.
+    peak_dense_flops_per_s: dict[str, Positive]
+
+    @model_validator(mode="after")
+    def _known_dtypes(self) -> Compute:
+        unknown = sorted(set(self.peak_dense_flops_per_s) - set(DTYPE_BYTES))
+        if unknown:
+            raise ValueError(f"unknown dtype(s) {unknown}; allowed: {', '.join(DTYPE_BYTES)}")
+        if "bf16" not in self.peak_dense_flops_per_s and "fp16" not in self.peak_dense_flops_per_s:
+            raise ValueError("peak_dense_flops_per_s needs at least a bf16 or fp16 entry")
+        return self
+
+
+class Memory(_Strict):
+    capacity_label: str
+    capacity_bytes: Positive
+    #: Bytes a process can allocate (measured: CUDA total minus what the driver keeps).
+    usable_bytes: Positive
+    #: CUDA context, library workspaces and allocator slack that an engine cannot use.
+    reserved_runtime_bytes: NonNegative
+    peak_bw_bytes_per_s: Positive
+    l2_bytes: Positive
+    unified_with_host: bool = False
+
+    @model_validator(mode="after")
+    def _usable_within_capacity(self) -> Memory:
+        if self.usable_bytes > self.capacity_bytes:
+            raise ValueError(
+                f"usable_bytes ({self.usable_bytes:.4g}) must be <= capacity_bytes "
+                f"({self.capacity_bytes:.4g})"
+            )
+        if self.reserved_runtime_bytes >= self.usable_bytes:
+            raise ValueError("reserved_runtime_bytes must be smaller than usable_bytes")
+        return self
+
+
+class Link(_Strict):
+    type: str
+    bw_bytes_per_s_per_dir: Positive
+    latency_s: NonNegative
+    domain_size: Annotated[int, Field(ge=1)] = 1
+
+
+class Interconnect(_Strict):
+    host_link: Link
+    scale_up: Link | None = None
+
+
+class Power(_Strict):
+    tdp_w: Positive
+    power_capped: bool = False
+
+
+class GemmEfficiency(_Strict):
+    """Wave-quantised GEMM model (hardware.md section 5): e_max x wave x k-pipeline utilisation."""
+
+    e_max: dict[str, Fraction]
+    #: Candidate CTA tiles [tile_m, tile_n, relative efficiency]; the kernel picks the fastest,
+    #: as cuBLAS heuristics do. Smaller tiles have lower arithmetic intensity per SMEM byte.
+    tiles: list[tuple[int, int, Fraction]]
+    k_half: Positive
+    #: Ramp-up, prologue/epilogue and inter-kernel gap of one GEMM kernel.
+    t_fixed_s: NonNegative
+    #: Streaming efficiency of operand loads when the GEMM is bandwidth-bound.
+    e_bw: Fraction
+    #: Streaming efficiency of single-row (M = 1) products, which BLAS libraries run as GEMV
+    #: kernels without operand packing (on CPUs about twice the tiled path's); None = e_bw.
+    gemv_e_bw: Fraction | None = None
+    max_split_k: Annotated[int, Field(ge=1)] = 8
+
+
+class MemoryEfficiency(_Strict):
+    e_bw: Fraction
+    t_fixed_s: NonNegative
+
+
+class AttentionEfficiency(_Strict):
+    impl: str
+    #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel.
+    prefill_e: dict[str, Fraction]
+    tile_q: Annotated[int, Field(gt=0)]
+    #: KV length at which the inner loop reaches half its asymptotic throughput (pipeline fill).
+    kv_half: Positive
+    decode_e_bw: Fraction
+    t_fixed_s: NonNegative
+    #: Smallest query-row tile of the matrix unit (64 for Hopper wgmma/Ampere mma tiles in FA
+    #: kernels; 1 on CPUs), so few-query decode still pays for a full tile of compute.
+    min_query_rows: Annotated[int, Field(ge=1)] = 64
+
+
+class ScanEfficiency(_Strict):
+    """Chunked SSM / linear-attention scans (Triton kernels in mamba-ssm and fla)."""
+
+    e_flops: Fraction
+    e_bw: Fraction
+    t_fixed_s: NonNegative
+
+
+class LaunchCosts(_Strict):
+    host_per_kernel_s: NonNegative
+    gpu_min_kernel_s: NonNegative
+    graph_launch_s: NonNegative
+
+
+class CommEfficiency(_Strict):
+    allreduce_bus_eff: Fraction
+
+
+class Efficiency(_Strict):
+    gemm: GemmEfficiency
+    memory: MemoryEfficiency
+    attention: AttentionEfficiency
+    scan: ScanEfficiency
+    launch: LaunchCosts
+    comm: CommEfficiency
+
+
+class Calibration(_Strict):
+    calibrated: bool = False
+    date: str | None = None
+    environment: dict[str, str] = {}
+    microbenchmarks: list[str] = []
+    #: Dotted paths into `efficiency` (e.g. "gemm.e_max.bf16") and their fitted values.
+    fitted: dict[str, float | list[float]] = {}
+    fit_quality: dict[str, dict[str, float]] = {}
+
+
+#: Top-level sections whose numbers are datasheet facts and so need a provenance entry.
+_SOURCED_SECTIONS = ("compute", "memory", "interconnect", "power")
+
+
+class HardwareProfile(_Strict):
+    schema_version: Literal[1] = 1
+    id: str
+    display_name: str
+    vendor: str
+    arch: str
+    form_factor: str
+    power_mode: str = "default"
+    #: Citation keys -> full reference (URL or document).
+    sources: dict[str, str]
+    #: Dotted field path -> "S1, S2" or "derived: <arithmetic>" for every datasheet number.
+    provenance: dict[str, str]
+    compute: Compute
+    memory: Memory
+    interconnect: Interconnect
+    power: Power
+    efficiency: Efficiency
+    calibration: Calibration = Calibration()
+    _efficiency_cache: Efficiency | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _every_number_sourced(self) -> HardwareProfile:
+        for path in _numeric_paths(self.model_dump(include=set(_SOURCED_SECTIONS))):
+            if not any(path == p or path.startswith(p + ".") for p in self.provenance):
+                raise ValueError(f"datasheet number '{path}' has no entry in provenance")
+        for path, cite in self.provenance.items():
+            if cite.startswith("derived:") or cite.startswith("measured:"):
+                continue
+            missing = [k.strip() for k in cite.split(",") if k.strip() not in self.sources]
+            if missing:
+                raise ValueError(f"provenance '{path}' cites unknown source key(s) {missing}")
+        for path in self.calibration.fitted:
+            efficiency_node(self.efficiency.model_dump(), path)
+        return self
+
+    @property
+    def host_is_device(self) -> bool:
+        """A CPU computes on the thread that dispatches: launch costs add, never overlap."""
+        return self.form_factor == "cpu"
+
+    def peak_flops(self, dtype: str) -> float:
+        """Dense peak for a dtype; falls back only along documented equivalences (fp16<->bf16)."""
+        peaks = self.compute.peak_dense_flops_per_s
+        for candidate in (dtype, {"bf16": "fp16", "fp16": "bf16"}.get(dtype)):
+            if candidate in peaks:
+                return peaks[candidate]
+        raise PerfsimInputError(
+            f"hardware '{self.id}' has no {dtype} tensor peak (it lists {', '.join(peaks)}); "
+            f"choose one of those dtypes for weights and activations."
+        )
+
+    @property
+    def efficiency_in_use(self) -> Efficiency:
+        """Priors with calibration.fitted applied on top (cached per profile instance)."""
+        cached = self._efficiency_cache
+        if cached is None:
+            data = _mutable(self.efficiency.model_dump())
+            for path, value in self.calibration.fitted.items():
+                *parents, leaf = path.split(".")
+                target = efficiency_node(data, ".".join(parents)) if parents else data
+                target[int(leaf) if isinstance(target, list) else leaf] = value
+            cached = Efficiency.model_validate(data)
+            self._efficiency_cache = cached
+        return cached
+
+
+def _numeric_paths(data: object, prefix: str = "") -> list[str]:
+    if isinstance(data, bool) or data is None:
+        return []
+    if isinstance(data, int | float):
+        return [prefix]
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _numeric_paths(v, f"{prefix}.{k}" if prefix else k)]
+    return []
+
+
+def _mutable(data: object) -> object:
+    """Dicts and lists all the way down (tuples become lists) so fitted values can be set."""
+    if isinstance(data, dict):
+        return {k: _mutable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_mutable(v) for v in data]
+    return data
+
+
+def efficiency_node(data: dict, path: str) -> dict | list:
+    """The node a dotted path names; integer parts index lists ("gemm.tiles.2.2")."""
+    node: object = data
+    for part in path.split(".") if path else []:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise ValueError(f"calibration path '{path}' does not name an efficiency field")
+    return node  # type: ignore[return-value]

@@ -1,0 +1,284 @@
+"""Model descriptions: an ordered list of sublayers, each one operator with its pre-norm.
+
+A transformer layer is two sublayers (attention, MLP); a Nemotron-H layer is one (Mamba2, MLP,
+attention or MoE). Hybrids and heterogeneous (Puzzle-style) stacks are therefore first-class: the
+YAML either lists blocks of operator names (with `repeat`) or gives a one-letter `layer_pattern`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from perfsim.units import DTYPE_BYTES
+
+PosInt = Annotated[int, Field(gt=0)]
+DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttentionSpec(_Strict):
+    """Softmax attention: MHA when num_kv_heads == num_heads, GQA/MQA otherwise."""
+
+    type: Literal["attention"] = "attention"
+    num_heads: PosInt
+    num_kv_heads: PosInt
+    head_dim: PosInt
+    window: PosInt | None = None  # sliding-window attention when set
+    qkv_bias: bool = False
+    o_bias: bool = False
+    qk_norm: bool = False
+    sinks: bool = False  # gpt-oss learned attention sinks (one scalar per head)
+
+    @model_validator(mode="after")
+    def _heads_group(self) -> AttentionSpec:
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(
+                f"num_heads ({self.num_heads}) must be a multiple of num_kv_heads "
+                f"({self.num_kv_heads})"
+            )
+        return self
+
+
+class Mamba2Spec(_Strict):
+    """Mamba2 (SSD) mixer; d_inner = num_heads * head_dim."""
+
+    type: Literal["mamba2"] = "mamba2"
+    num_heads: PosInt
+    head_dim: PosInt
+    state_size: PosInt
+    n_groups: PosInt = 1
+    conv_kernel: PosInt = 4
+    chunk_size: PosInt = 256
+    conv_bias: bool = True
+    proj_bias: bool = False
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> Mamba2Spec:
+        if self.num_heads % self.n_groups:
+            raise ValueError(
+                f"num_heads ({self.num_heads}) must be a multiple of n_groups ({self.n_groups})"
+            )
+        return self
+
+
+class LinearAttentionSpec(_Strict):
+    """Chunked linear attention with a matrix state per head (DeltaNet, Gated DeltaNet, GLA)."""
+
+    type: Literal["linear_attention"] = "linear_attention"
+    variant: Literal["deltanet", "gated_deltanet", "gla"]
+    num_heads: PosInt
+    head_k_dim: PosInt
+    head_v_dim: PosInt
+    conv_kernel: int = Field(default=4, ge=0)  # short depthwise conv on q/k/v; 0 = none
+    chunk_size: PosInt = 64
+    output_gate: bool = True
+
+
+class MLPSpec(_Strict):
+    type: Literal["mlp"] = "mlp"
+    intermediate_size: PosInt
+    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "swiglu"
+    bias: bool = False
+
+    @property
+    def gated(self) -> bool:
+        return self.activation in ("swiglu", "geglu")
+
+
+class MoESpec(_Strict):
+    """Routed experts (top-k of num_experts) plus optional always-on shared experts.
+
+    `latent_dim` (LatentMoE) projects tokens to a smaller width before the routed experts.
+    """
+
+    type: Literal["moe"] = "moe"
+    num_experts: PosInt
+    top_k: PosInt
+    expert_intermediate_size: PosInt
+    num_shared_experts: int = Field(default=0, ge=0)
+    shared_intermediate_size: int = Field(default=0, ge=0)
+    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "swiglu"
+    expert_bias: bool = False
+    router_bias: bool = False
+    latent_dim: PosInt | None = None
+
+    @property
+    def gated(self) -> bool:
+        return self.activation in ("swiglu", "geglu")
+
+    @model_validator(mode="after")
+    def _topk_range(self) -> MoESpec:
+        if self.top_k > self.num_experts:
+            raise ValueError(
+                f"top_k ({self.top_k}) must be <= num_experts ({self.num_experts})"
+            )
+        if self.num_shared_experts and not self.shared_intermediate_size:
+            raise ValueError("shared_intermediate_size must be > 0 when num_shared_experts > 0")
+        return self
+
+
+class LinearSpec(_Strict):
+    """One hidden x hidden projection with its pre-norm: Puzzle's cheap stand-in for an attention
+    sublayer ("linear" blocks of Llama-3.1-Nemotron-51B); it mixes no tokens and keeps no cache."""
+
+    type: Literal["linear"] = "linear"
+    bias: bool = False
+
+
+OperatorSpec = Annotated[
+    AttentionSpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec | LinearSpec,
+    Field(discriminator="type"),
+]
+
+
+class Block(_Strict):
+    """`ops` in order, repeated `repeat` times."""
+
+    ops: list[str] = Field(min_length=1)
+    repeat: PosInt = 1
+
+
+class DTypes(_Strict):
+    weights: DTypeName = "bf16"
+    activations: DTypeName = "bf16"
+    kv_cache: DTypeName = "bf16"
+    state: DTypeName = "fp32"  # recurrent SSM / linear-attention state
+
+
+class Source(_Strict):
+    url: str
+    note: str = ""
+
+
+class PublishedAccuracy(_Strict):
+    """Published benchmark scores in percent, used as-is by `perfsim.accuracy` ("measured").
+
+    Keys name the benchmark (e.g. `mmlu`); scores from one `source` share its evaluation setup,
+    so compare a key across models only when their sources evaluated it the same way.
+    """
+
+    scores: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(min_length=1)
+    source: Source
+    #: Pre-training tokens, for the scaling-law accuracy model.
+    training_tokens: float | None = Field(default=None, gt=0)
+
+
+class VisionEncoderSpec(_Strict):
+    """ViT image encoder + pixel-shuffle projector in front of the LLM (InternVL/RADIO style).
+
+    A frame (or image tile) of `image_size_px` squared gives (image_size_px / patch_size_px)^2
+    patches through `num_layers` pre-norm blocks; pixel shuffle merges `pixel_shuffle`^2
+    neighbouring patches into one LLM token; a 2-layer MLP projects to the LLM width. Set
+    `measured_s_per_tile` to use a measured encoder time instead of the roofline.
+    """
+
+    image_size_px: PosInt
+    patch_size_px: PosInt
+    num_layers: PosInt
+    hidden_size: PosInt
+    num_heads: PosInt
+    intermediate_size: PosInt
+    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "gelu"
+    #: Class/register tokens the ViT carries besides the patches (dropped before the LLM).
+    extra_tokens: int = Field(default=0, ge=0)
+    pixel_shuffle: PosInt = 2
+    projector_intermediate_size: PosInt
+    measured_s_per_tile: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _geometry(self) -> VisionEncoderSpec:
+        side = self.image_size_px // self.patch_size_px
+        if self.image_size_px % self.patch_size_px or side % self.pixel_shuffle:
+            raise ValueError(
+                f"image_size_px ({self.image_size_px}) must be a multiple of patch_size_px "
+                f"({self.patch_size_px}) x pixel_shuffle ({self.pixel_shuffle})"
+            )
+        if self.hidden_size % self.num_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})"
+            )
+        return self
+
+    @property
+    def patches_per_tile(self) -> int:
+        return (self.image_size_px // self.patch_size_px) ** 2
+
+    @property
+    def tokens_per_tile(self) -> int:
+        """LLM tokens one tile (or video frame) becomes after pixel shuffle."""
+        return self.patches_per_tile // self.pixel_shuffle**2
+
+
+class ModelSpec(_Strict):
+    schema_version: Literal[1] = 1
+    id: str
+    display_name: str
+    source: Source
+    published_params: float | None = Field(default=None, gt=0)
+    published_active_params: float | None = Field(default=None, gt=0)
+    hidden_size: PosInt
+    vocab_size: PosInt
+    tie_embeddings: bool = False
+    max_context_len: PosInt
+    norm: Literal["rmsnorm", "layernorm"] = "rmsnorm"
+    #: Extra embedding rows not in the output vocabulary (Nemotron-Flash memory tokens).
+    extra_embedding_rows: int = Field(default=0, ge=0)
+    #: Learned tokens prepended to every prompt (Nemotron-Flash meta tokens).
+    prefix_tokens: int = Field(default=0, ge=0)
+    dtypes: DTypes = DTypes()
+    operators: dict[str, OperatorSpec]
+    blocks: list[Block] | None = None
+    layer_pattern: str | None = None
+    pattern_ops: dict[str, str] | None = None
+    accuracy: PublishedAccuracy | None = None
+    #: Image/video encoder of a vision-language model (perfsim.cost.vision prices it).
+    vision: VisionEncoderSpec | None = None
+    #: Provenance: descriptions of the perfsim.transforms applied to the base model, in order.
+    applied_transforms: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _layout(self) -> ModelSpec:
+        if (self.blocks is None) == (self.layer_pattern is None):
+            raise ValueError("give exactly one of 'blocks' or 'layer_pattern'")
+        if self.layer_pattern is not None:
+            if not self.pattern_ops:
+                raise ValueError("'layer_pattern' needs 'pattern_ops' mapping letters to operators")
+            unknown = sorted(set(self.layer_pattern) - set(self.pattern_ops))
+            if unknown:
+                raise ValueError(f"layer_pattern letters {unknown} are not in pattern_ops")
+        names = self.sublayer_names
+        missing = sorted(set(names) - set(self.operators))
+        if missing:
+            raise ValueError(f"layers use undefined operator(s) {missing}")
+        for name, op in self.operators.items():
+            if isinstance(op, AttentionSpec) and op.window and op.window > self.max_context_len:
+                raise ValueError(
+                    f"operators.{name}.window ({op.window}) must be <= max_context_len "
+                    f"({self.max_context_len})"
+                )
+        return self
+
+    @cached_property
+    def sublayer_names(self) -> tuple[str, ...]:
+        if self.layer_pattern is not None:
+            return tuple(self.pattern_ops[c] for c in self.layer_pattern)  # type: ignore[index]
+        return tuple(op for b in self.blocks or [] for _ in range(b.repeat) for op in b.ops)
+
+    @cached_property
+    def sublayers(self) -> tuple[OperatorSpec, ...]:
+        return tuple(self.operators[n] for n in self.sublayer_names)
+
+    @property
+    def num_mixer_layers(self) -> int:
+        """Token-mixing sublayers (attention, Mamba2, linear attention): the usual 'depth'."""
+        return sum(isinstance(s, AttentionSpec | Mamba2Spec | LinearAttentionSpec) for s in self.sublayers)
+
+    @property
+    def weight_bytes_per_param(self) -> float:
+        return DTYPE_BYTES[self.dtypes.weights]

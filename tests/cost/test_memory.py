@@ -1,0 +1,72 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import perfsim
+from perfsim.cost.memory import kv_bytes_per_seq, state_bytes_per_seq
+
+
+def test_llama31_8b_kv_is_128_kib_per_token(llama8b):
+    """2 x 32 layers x 8 KV heads x 128 x 2 bytes = 131,072 B (hardware.md S45b)."""
+    assert kv_bytes_per_seq(llama8b, 1) == 131072
+
+
+def test_sliding_window_kv_is_capped():
+    model = perfsim.load_model("gpt-oss-120b")
+    full_layers = sum(1 for s in model.sublayers if s.type == "attention" and s.window is None)
+    swa_layers = sum(1 for s in model.sublayers if s.type == "attention" and s.window)
+    per_layer = 2 * 8 * 64 * 2
+    assert kv_bytes_per_seq(model, 100000) == per_layer * (full_layers * 100000 + swa_layers * 128)
+
+
+def test_nemotron_nano_state_matches_hand_count():
+    """papers.md section 9: 27 Mamba2 layers x (128 x 80 x 128 fp32 state + conv state)."""
+    model = perfsim.load_model("nemotron-nano-9b-v2")
+    per_layer = 128 * 80 * 128 * 4 + (128 * 80 + 2 * 8 * 128) * 3 * 2
+    assert state_bytes_per_seq(model) == 27 * per_layer
+    assert kv_bytes_per_seq(model, 1) == 4 * 2 * 8 * 128 * 2  # 16 KB/token
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=st.integers(1, 512), ctx=st.integers(1, 40000))
+def test_kv_and_state_are_exact_linear_functions(batch, ctx):
+    model = perfsim.load_model("nemotron-h-8b") if ctx <= 8192 else perfsim.load_model("qwen3-8b")
+    hw = perfsim.load_hardware("h200-sxm")
+    report = perfsim.memory(model, hw, batch, ctx)
+    assert report.kv_cache_bytes == batch * kv_bytes_per_seq(model, ctx)
+    assert report.state_bytes == batch * state_bytes_per_seq(model)
+
+
+def test_llama2_7b_batch64_context2048_does_not_fit_on_h100():
+    report = perfsim.memory("llama-2-7b", "h100-sxm", 64, 2048)
+    assert not report.fits
+    assert report.shortfall_bytes > 5e9
+    assert report.kv_cache_bytes == pytest.approx(64 * 2048 * 524288)
+    message = report.explain("llama-2-7b", "h100-sxm", 64, 2048)
+    assert "does not fit, short by" in message and "max batch at this context is" in message
+
+
+def test_max_batch_is_the_exact_boundary(h100):
+    report = perfsim.memory("qwen3-8b", h100, 1, 8192)
+    assert perfsim.memory("qwen3-8b", h100, report.max_batch, 8192).fits
+    assert not perfsim.memory("qwen3-8b", h100, report.max_batch + 1, 8192).fits
+
+
+def test_hybrid_fits_far_more_sequences_than_transformer():
+    """Nano-9B-v2 keeps 4 attention layers: many more 24k-token sequences fit (papers.md 9)."""
+    hw = perfsim.load_hardware("h100-sxm")
+    hybrid = perfsim.memory("nemotron-nano-9b-v2", hw, 1, 24576, prefill_chunk_tokens=8192).max_batch
+    dense = perfsim.memory("qwen3-8b", hw, 1, 24576, prefill_chunk_tokens=8192).max_batch
+    assert hybrid > 4 * dense
+
+
+def test_model_too_big_for_device_reports_zero_batch():
+    report = perfsim.memory("qwen3-32b", "jetson-orin-nano-8gb", 1, 1024)
+    assert not report.fits and report.max_batch == 0
+
+
+def test_invalid_memory_arguments():
+    with pytest.raises(perfsim.PerfsimInputError, match="batch must be a positive integer"):
+        perfsim.memory("qwen3-8b", "h100-sxm", 0, 10)
+    with pytest.raises(perfsim.PerfsimInputError, match="exceeds max_context_len 40960"):
+        perfsim.memory("qwen3-8b", "h100-sxm", 1, 10**6)
