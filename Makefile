@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run dashboard test bench wheel-check clean
+.PHONY: run dashboard test typecheck bench wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,9 @@ dashboard: $(STAMP)  ## the Streamlit what-if dashboard at http://localhost:8501
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
+
+typecheck: $(STAMP)  ## mypy over perfsim/ (settings in pyproject.toml's [tool.mypy])
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted in tests)
 	$(BIN)/python benchmarks/bench_predict.py
@@ -44,6 +47,9 @@ wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it fr
 	bad = {'torch', 'streamlit', 'plotly', 'ray'} & set(sys.modules); assert not bad, bad; print('wheel ok')"
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "from perfsim.cli.dashboard import app_path; \
 	p = app_path(); assert 'site-packages' in str(p), p; print('dashboard app in the wheel:', p)"
+	# the core-only wheel (no extras) keeps the CLI's promise: usage errors and missing extras are one sentence
+	for args in "predict --batch abc" "list gpus" "frobnicate" "search space.yaml" "dashboard"; do \
+		(cd /tmp && $(CURDIR)/.ci/expect-usage-error /tmp/perfsim-wheel-venv/bin/perfsim $$args) || exit 1; done
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache

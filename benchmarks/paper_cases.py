@@ -8,8 +8,8 @@ issue prescribes; what is predicted is the cost per forward and hence the speed-
 from __future__ import annotations
 
 import perfsim
-from perfsim.cost.graph import Execution
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR, free_token_slots
+from perfsim.spec.deployment import Execution
 
 EAGER = Execution(cuda_graphs=False)  # SGLang "no CUDA Graph" and HF/FlexAttention runs
 

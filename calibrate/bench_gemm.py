@@ -41,6 +41,8 @@ def _case(m, n, k, dtype, ctx: BenchContext) -> Case:
 
 def gemm_cases(ctx: BenchContext) -> list[Case]:
     gpu = ctx.device.startswith("cuda")
+    ms: tuple[int, ...]
+    squares: tuple[int, ...]
     if gpu:
         ms, nks, squares = (1, 8, 32, 128, 512, 2048, 8192), _GPU_NK, (1024, 2048, 4096, 8192)
         if ctx.quick:

@@ -3,6 +3,8 @@ chunked scan (prefill) and one-token state update (decode), and chunked gated li
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from perfsim.calibrate.cases import BenchContext, Case, randn
@@ -48,7 +50,9 @@ def scan_cases(ctx: BenchContext) -> list[Case]:
     if ctx.quick:
         prefill = prefill[:2]
     cases = []
-    for phase, shapes in (("prefill", prefill), ("decode", [(b, 1) for b in decode])):
+    phases: tuple[tuple[Literal["prefill", "decode"], list[tuple[int, int]]], ...] = (
+        ("prefill", prefill), ("decode", [(b, 1) for b in decode]))
+    for phase, shapes in phases:
         for batch, length in shapes:
             op = Mamba2(phase, batch, length, heads, head_dim, state, groups, chunk, dtype)
             shape = {"phase": phase, "batch": batch, "seq_len": length, "num_heads": heads,
@@ -60,10 +64,10 @@ def scan_cases(ctx: BenchContext) -> list[Case]:
                               bytes_per_call=float(op.cost().bytes), flops=float(op.cost().flops)))
     gla_heads, dk, dv, gla_chunk = (16, 128, 256, 64) if gpu else (8, 64, 64, 64)
     for batch, length in prefill[:2]:
-        op = LinearAttention("prefill", batch, length, gla_heads, dk, dv, "gla", gla_chunk, dtype)
+        gla = LinearAttention("prefill", batch, length, gla_heads, dk, dv, "gla", gla_chunk, dtype)
         shape = {"phase": "prefill", "batch": batch, "seq_len": length, "num_heads": gla_heads,
                  "head_k_dim": dk, "head_v_dim": dv, "chunk_size": gla_chunk, "dtype": dtype}
         cases.append(Case("scan", "gla_prefill", shape,
                           _gla(batch, length, gla_heads, dk, dv, gla_chunk, dtype, ctx.device),
-                          bytes_per_call=float(op.cost().bytes), flops=float(op.cost().flops)))
+                          bytes_per_call=float(gla.cost().bytes), flops=float(gla.cost().flops)))
     return cases

@@ -57,8 +57,10 @@ class Case:
     def run(self, ctx: BenchContext) -> list[tuple[dict, Timing]]:
         if self.custom is not None:
             return self.custom(ctx)
+        assert self.make is not None  # only custom cases leave make unset
+        make = self.make
         copies = copies_to_defeat_cache(self.bytes_per_call, ctx.cache_bytes)
-        calls = [self.make() for _ in range(copies)]
+        calls = [make() for _ in range(copies)]
         return [({}, measure(calls, ctx.device, budget_s=ctx.budget_s))]
 
 

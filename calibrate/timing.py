@@ -37,7 +37,7 @@ class Timing:
         return (self.p90_s - self.p10_s) / self.median_s if self.median_s > 0 else 0.0
 
 
-def robust_summary(samples_s: Sequence[float], mode: str) -> Timing:
+def robust_summary(samples_s: Sequence[float] | np.ndarray, mode: str) -> Timing:
     """Median and 10/90th percentiles after dropping outliers (never more than half the samples)."""
     x = np.asarray(samples_s, dtype=float)
     if x.size == 0:
@@ -75,7 +75,8 @@ def measure(
     """Median time of one call, cycling over `calls` (the same work on different operand copies).
 
     The repetition count adapts so the whole measurement takes about `budget_s`, within
-    [min_reps, max_reps]; warm-up calls are never timed (allocator, autotuning, page faults).
+    [min_reps, max_reps], and at least `min_reps` survive the outlier filter (on the CPU path,
+    which times more until they do); warm-up calls are never timed (allocator, autotuning, page faults).
     `cuda_graphs=False` times eager launches (a whole model forward as plain torch runs it).
     """
     if not calls:
@@ -88,13 +89,23 @@ def measure(
     calls[0]()
     estimate = max(time.perf_counter() - start, 1e-7)
     reps = int(np.clip(budget_s / estimate, min_reps, max_reps))
-    samples = []
-    for i in range(reps):
-        fn = calls[i % len(calls)]
+    samples: list[float] = []
+
+    def time_one() -> None:
+        fn = calls[len(samples) % len(calls)]
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
-    return robust_summary(samples, "perf_counter")
+
+    for _ in range(reps):
+        time_one()
+    timing = robust_summary(samples, "perf_counter")
+    # Interference on a loaded machine can make the outlier filter drop repetitions; time more
+    # until `min_reps` are kept, so a reported Timing always rests on at least that many.
+    while timing.reps < min_reps and len(samples) < max(max_reps, 2 * min_reps):
+        time_one()
+        timing = robust_summary(samples, "perf_counter")
+    return timing
 
 
 def _measure_cuda(calls, budget_s, min_reps, max_reps, warmup, cuda_graphs) -> Timing:
@@ -113,6 +124,7 @@ def _measure_cuda(calls, budget_s, min_reps, max_reps, warmup, cuda_graphs) -> T
     # enough calls per repetition that the graph's own launch (~10 us) is under 1 % of it
     inner = int(np.clip(np.ceil(1e-3 / max(start.elapsed_time(end) * 1e-3, 1e-7)), len(calls), 512))
     calls = [calls[i % len(calls)] for i in range(inner)]
+    run: Callable[[], object] | None
     run, mode = (_graph_of(calls) if cuda_graphs else None), "cuda_graph"
     if run is None:
         run, mode = (lambda: [fn() for fn in calls]), "cuda_events_eager"

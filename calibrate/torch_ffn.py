@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from calibrate import torch_ops as ops
+from perfsim.calibrate import torch_ops as ops
 from perfsim.spec.model import MoESpec
 
 
@@ -21,6 +21,7 @@ def random_(p: Tensor, gen: torch.Generator, std: float | None = None, bound: fl
     if std is not None:
         out.normal_(0.0, std, generator=gen)
     else:
+        assert bound is not None, "random_ needs std or bound"
         out.uniform_(-bound, bound, generator=gen)
     if out is not p:
         p.copy_(out)

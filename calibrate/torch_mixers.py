@@ -22,8 +22,9 @@ from torch import Tensor, nn
 
 from perfsim.calibrate import torch_ops as ops
 from perfsim.calibrate.torch_ffn import random_
-from perfsim.cost.params import GLA_GATE_RANK
-from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec
+from perfsim.layers.attention import AttentionSpec
+from perfsim.layers.linear_attention import GLA_GATE_RANK, LinearAttentionSpec
+from perfsim.layers.mamba2 import Mamba2Spec
 
 EPS = 1e-5
 #: fla's GLA divides the log-sigmoid forget gate by this.
@@ -77,6 +78,7 @@ class Attention(nn.Module):
     def __init__(self, spec: AttentionSpec, hidden: int):
         super().__init__()
         self.hq, self.hkv, self.d, self.window = spec.num_heads, spec.num_kv_heads, spec.head_dim, spec.window
+        self.rope_dim = self.d  # RoPE tables the cache builds for this layer
         self.qkv = nn.Linear(hidden, (self.hq + 2 * self.hkv) * self.d, bias=spec.qkv_bias)
         self.o = nn.Linear(self.hq * self.d, hidden, bias=spec.o_bias)
         self.q_norm = nn.Parameter(torch.empty(self.d)) if spec.qk_norm else None
@@ -102,6 +104,7 @@ class Attention(nn.Module):
         qkv = self.qkv(x)
         qk = qkv[..., : (hq + hkv) * d].unflatten(-1, (hq + hkv, d))
         if self.q_norm is not None:
+            assert self.k_norm is not None  # spec.qk_norm creates both norms
             weight = torch.cat([self.q_norm.expand(hq, d), self.k_norm.expand(hkv, d)])
             qk = ops.rms_norm(qk, None, EPS) * weight
         cos, sin = step.rope[d]
@@ -132,6 +135,7 @@ class Attention(nn.Module):
         s = (q.unflatten(1, (self.hkv, g)) @ k.unsqueeze(2).transpose(-1, -2)).float() * d**-0.5
         if mask is not None:
             s = s.masked_fill(~mask, float("-inf"))
+        assert self.sinks is not None  # forward() calls this only for layers with sinks
         sink = self.sinks.float().view(1, self.hkv, g, 1, 1).expand(b, -1, -1, t, 1)
         p = torch.cat([s, sink], -1).softmax(-1)[..., :-1]
         return (p.to(v.dtype) @ v.unsqueeze(2)).flatten(1, 2)
@@ -166,6 +170,7 @@ def _recurrent_cache(conv_w: Tensor | None, state_shape: tuple, batch: int, devi
 def _short_conv(x: Tensor, weight: Tensor, bias: Tensor | None, cache: RecurrentCache, step: Step) -> Tensor:
     y, tail = ops.causal_conv1d(x, weight, bias, None if step.fresh else cache.conv)
     if cache.conv is not None:
+        assert tail is not None  # the cache keeps a conv tail only for kernels > 1, which return one
         cache.conv.copy_(tail)
     return F.silu(y)
 
@@ -271,6 +276,7 @@ class LinearAttention(nn.Module):
         q, k = qk[..., :h, :], qk[..., h:, :]
         initial = _initial_state(cache, step, x.shape[1])
         if self.variant == "gla":
+            assert self.gk_up is not None  # built for the gla variant
             g = F.logsigmoid(self.gk_up(gate_in).float()).div_(GLA_GATE_NORMALIZER).unflatten(-1, (h, dk))
             if x.shape[1] == 1:
                 o = ops.gla_step(q[:, 0], k[:, 0], v[:, 0], g[:, 0], cache.state)[0].unsqueeze(1)
@@ -280,6 +286,7 @@ class LinearAttention(nn.Module):
             beta = torch.sigmoid(gate_in[..., :h].float())
             g = None
             if self.A_log is not None:
+                assert self.dt_bias is not None  # gated_deltanet builds A_log and dt_bias together
                 g = -self.A_log.float().exp() * F.softplus(gate_in[..., h:].float() + self.dt_bias.float())
             if x.shape[1] == 1:
                 o = ops.delta_rule_step(q[:, 0], k[:, 0], v[:, 0], beta[:, 0], None if g is None else g[:, 0],

@@ -13,7 +13,9 @@ prompt if wanted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -30,24 +32,19 @@ from perfsim.calibrate.torch_mixers import (
     RecurrentCache,
     Step,
 )
-from perfsim.spec.model import (
-    AttentionSpec,
-    LinearAttentionSpec,
-    LinearSpec,
-    Mamba2Spec,
-    MLPSpec,
-    ModelSpec,
-    MoESpec,
-)
+from perfsim.calibrate.torch_mla import LatentCache, MLAttention
+from perfsim.layers import layer_kind
+from perfsim.spec.model import ModelSpec
 
-__all__ = ["AttentionCache", "Cache", "RecurrentCache", "TorchLM", "build_torch_model", "count_parameters"]
+__all__ = ["AttentionCache", "Cache", "LatentCache", "RecurrentCache", "TorchLM", "build_torch_model",
+           "count_parameters", "torch_operator"]
 
 
 @dataclass
 class Cache:
     batch: int
     max_len: int
-    layers: list[AttentionCache | RecurrentCache | None]
+    layers: list[AttentionCache | LatentCache | RecurrentCache | None]
     rope: dict[int, tuple[Tensor, Tensor]]  # head_dim -> cos, signed sin [max_len, head_dim]
 
     def nbytes(self) -> int:
@@ -75,14 +72,46 @@ class Norm(nn.Module):
         return F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, EPS)
 
 
-_OPERATORS = {
-    AttentionSpec: Attention,
-    MLPSpec: lambda spec, hidden: MLP(hidden, spec.intermediate_size, spec.activation, spec.bias),
-    MoESpec: MoE,
-    Mamba2Spec: Mamba2,
-    LinearAttentionSpec: LinearAttention,
-    LinearSpec: lambda spec, hidden: LinearProjection(hidden, spec.bias),
+#: The torch module of each perfsim layer kind (keyed by its registered name), built as f(spec, hidden).
+_OPERATORS: dict[str, Callable[[Any, int], nn.Module]] = {
+    "attention": Attention,
+    "mla": MLAttention,
+    "mlp": lambda spec, hidden: MLP(hidden, spec.intermediate_size, spec.activation, spec.bias),
+    "moe": MoE,
+    "mamba2": Mamba2,
+    "linear_attention": LinearAttention,
+    "linear": lambda spec, hidden: LinearProjection(hidden, spec.bias),
 }
+
+
+def torch_operator(spec, hidden: int) -> nn.Module:
+    """The torch module of one sublayer's operator (pre-norm excluded)."""
+    kind = layer_kind(spec).name
+    if kind not in _OPERATORS:
+        raise NotImplementedError(f"layer kind {kind!r} has no torch module in calibrate/torch_model.py")
+    return _OPERATORS[kind](spec, hidden)
+
+
+@runtime_checkable
+class _Cached(Protocol):
+    """An operator that keeps per-sequence tensors (KV, latent, conv tail or recurrent state)."""
+
+    def new_cache(self, batch: int, max_len: int, device: torch.device,
+                  dtype: torch.dtype) -> AttentionCache | LatentCache | RecurrentCache: ...
+
+
+@runtime_checkable
+class _Rotary(Protocol):
+    """An operator that reads the RoPE tables of width `rope_dim`."""
+
+    rope_dim: int
+
+
+@runtime_checkable
+class _SelfInit(Protocol):
+    """A module that initialises its own non-Linear parameters (norms, decays, sinks...)."""
+
+    def _init_own(self, gen: torch.Generator, std: float) -> None: ...
 
 
 class LinearProjection(nn.Module):
@@ -115,7 +144,7 @@ class TorchLM(nn.Module):
         self.vocab = spec.vocab_size
         self.embed = nn.Embedding(spec.vocab_size + spec.extra_embedding_rows, spec.hidden_size)
         self.layers = nn.ModuleList(
-            Sublayer(_OPERATORS[type(op)](op, spec.hidden_size), spec.hidden_size, spec.norm)
+            Sublayer(torch_operator(op, spec.hidden_size), spec.hidden_size, spec.norm)
             for op in spec.sublayers
         )
         self.norm = Norm(spec.hidden_size, spec.norm)
@@ -126,10 +155,10 @@ class TorchLM(nn.Module):
         """Zeroed KV / conv / state tensors for `batch` sequences of up to `max_len` tokens."""
         w = self.embed.weight
         layers = [
-            layer.op.new_cache(batch, max_len, w.device, w.dtype) if hasattr(layer.op, "new_cache") else None
+            layer.op.new_cache(batch, max_len, w.device, w.dtype) if isinstance(layer.op, _Cached) else None
             for layer in self.layers
         ]
-        dims = {layer.op.d for layer in self.layers if isinstance(layer.op, Attention)}
+        dims = {layer.op.rope_dim for layer in self.layers if isinstance(layer.op, _Rotary)}
         rope = {d: ops.rope_tables(max_len, d, device=w.device, dtype=w.dtype) for d in dims}
         return Cache(batch, max_len, layers, rope)
 
@@ -154,9 +183,10 @@ def _init_parameters(model: nn.Module, gen: torch.Generator, std: float) -> None
     for m in model.modules():
         if isinstance(m, nn.Linear | nn.Embedding):
             random_(m.weight, gen, std=std)
-            if getattr(m, "bias", None) is not None:
-                m.bias.zero_()
-        if hasattr(m, "_init_own"):
+            bias = getattr(m, "bias", None)  # nn.Embedding has none
+            if bias is not None:
+                bias.zero_()
+        if isinstance(m, _SelfInit):
             m._init_own(gen, std)
 
 

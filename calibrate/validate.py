@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import torch
@@ -20,8 +21,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from perfsim.calibrate.cases import TORCH_DTYPES
 from perfsim.calibrate.timing import measure
 from perfsim.calibrate.torch_model import build_torch_model
-from perfsim.cost.graph import Execution
 from perfsim.cost.request import decode_step, prefill
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import DTypes, ModelSpec
 
@@ -44,7 +45,8 @@ def shapes_for(device: str) -> ValidationShapes:
 
 def with_dtype(model: ModelSpec, dtype: str) -> ModelSpec:
     """The same architecture run in `dtype` (fp32 on CPUs without fast bf16); state stays fp32."""
-    return model.model_copy(update={"dtypes": DTypes(weights=dtype, activations=dtype, kv_cache=dtype)})
+    dtypes = DTypes.model_validate({"weights": dtype, "activations": dtype, "kv_cache": dtype})
+    return model.model_copy(update={"dtypes": dtypes})
 
 
 def _randomise(cache) -> None:
@@ -96,7 +98,7 @@ def measure_model(model: ModelSpec, device: str, dtype: str, shapes: ValidationS
                 if phase == "decode":
                     _randomise(cache)
                 tokens = torch.randint(0, model.vocab_size, (batch, new), generator=gen).to(device)
-                timing = measure([lambda c=cache, t=tokens, s=start: torch_model(t, c, s)], device,
+                timing = measure([partial(torch_model, tokens, cache, start)], device,
                                  budget_s=budget_s, min_reps=3, max_reps=30, warmup=1, cuda_graphs=False)
                 ops = _count_ops(lambda c=cache, t=tokens, s=start: torch_model(t, c, s))
                 rows.append({"model": model.id, "phase": phase, "batch": batch, "tokens": length,

@@ -6,6 +6,9 @@ WebGL), so charts render in headless browsers without a GPU and stay crisp in sc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -63,7 +66,8 @@ def make_roofline_fig(points: pd.DataFrame, peak_flops: float, bandwidth: float,
         attained = rows["flops"] / rows["time_s"] / 1e12
         fig.add_trace(go.Scatter(
             x=rows["flops"] / rows["bytes"], y=attained, mode="markers", name=f"{phase} · {family}",
-            marker={"symbol": PHASE_SYMBOLS.get(phase, "circle"), "size": 11, "color": color(family, i),
+            marker={"symbol": PHASE_SYMBOLS.get(str(phase), "circle"), "size": 11,
+                    "color": color(str(family), i),
                     "line": {"width": 1, "color": "white"}},
             customdata=np.stack([rows["kernel"], rows["sublayer"], rows["time_s"] * 1e6,
                                  rows["share"] * 100, rows["bound"]], axis=1),
@@ -88,7 +92,7 @@ def _stacked(frame: pd.DataFrame, value: str, scale: float, title: str, y_title:
     for i, (family, rows) in enumerate(frame.groupby("family", sort=False)):
         by_phase = rows.groupby("phase")[value].sum().reindex(phases, fill_value=0.0)
         fig.add_trace(go.Bar(x=phases, y=by_phase.to_numpy() * scale, name=family,
-                             marker_color=color(family, i),
+                             marker_color=color(str(family), i),
                              hovertemplate=f"{family}: %{{y:{text_fmt}}}<extra>%{{x}}</extra>"))
     totals = frame.groupby("phase")[value].sum().reindex(phases) * scale
     for phase, total in totals.items():
@@ -111,7 +115,8 @@ def make_memory_fig(parts: pd.DataFrame, usable_bytes: float, title: str) -> go.
     """One stacked bar of what occupies device memory (`parts`: part, bytes) against the usable
     memory line: the memory-fit picture."""
     fig = go.Figure()
-    for i, row in enumerate(parts.itertuples()):
+    rows: Iterable[Any] = parts.itertuples()  # named tuples, typed only at run time
+    for i, row in enumerate(rows):
         fig.add_trace(go.Bar(y=["memory"], x=[row.bytes / 1e9], name=row.part, orientation="h",
                              marker_color=color(row.part, i),
                              hovertemplate=f"{row.part}: %{{x:,.2f}} GB<extra></extra>"))
@@ -222,7 +227,7 @@ def make_frontier_fig(frame: pd.DataFrame, *, x: str, x_title: str, x_scale: flo
                 name=hw if on_front else f"{hw} (dominated)", legendgroup=hw, showlegend=on_front,
                 marker={"size": 10, "color": colour, "symbol": "circle" if on_front else "circle-open"},
                 customdata=custom,
-                hovertemplate="<b>%{customdata[0]}</b> on " + hw + "<br>%{customdata[1]:.2f} B params"
+                hovertemplate="<b>%{customdata[0]}</b> on " + str(hw) + "<br>%{customdata[1]:.2f} B params"
                               "<br>" + x_title + ": %{x:,.3g}<br>accuracy %{y:.3g} (%{customdata[2]})"
                               "<br>%{customdata[3]:,.0f} tok/s<extra></extra>"))
         front = rows[rows["on_front"]].sort_values(x)
@@ -249,7 +254,7 @@ def make_rollout_fig(timeline: pd.DataFrame, title: str) -> go.Figure:
     for i, (phase, rows) in enumerate(timeline.groupby("phase", sort=False)):
         fig.add_trace(go.Bar(
             y=rows["pool"], x=rows["end_s"] - rows["start_s"], base=rows["start_s"], orientation="h",
-            name=phase, marker_color=color(phase, i), customdata=np.stack([rows["step"], rows["start_s"],
+            name=phase, marker_color=color(str(phase), i), customdata=np.stack([rows["step"], rows["start_s"],
                                                                            rows["end_s"]], axis=1),
             hovertemplate=f"{phase}, step %{{customdata[0]}}<br>%{{customdata[1]:,.2f}} s → "
                           "%{customdata[2]:,.2f} s (%{x:,.2f} s)<extra></extra>"))

@@ -7,16 +7,24 @@ previous what-if is instant. Exceptions (PerfsimInputError) are not cached; page
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import perfsim
 from perfsim.cost.params import operator_params
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.sidebar import ReadySetup
 from perfsim.decoding import DecodingStrategy, free_token_slots
 
-_CACHE = {"max_entries": 256, "show_spinner": False}
+
+class _CacheOptions(TypedDict):
+    max_entries: int
+    show_spinner: bool
+
+
+_CACHE: _CacheOptions = {"max_entries": 256, "show_spinner": False}
 
 
 @st.cache_data(**_CACHE)
@@ -25,7 +33,7 @@ def _request(key: str, _model, _hw, batch: int, prompt_len: int, output_len: int
     return perfsim.generate(_model, _hw, batch, prompt_len, output_len, _decoding, check_memory=check_memory)
 
 
-def request(setup: Setup, *, batch: int | None = None, decoding: DecodingStrategy | None = None,
+def request(setup: ReadySetup, *, batch: int | None = None, decoding: DecodingStrategy | None = None,
             check_memory: bool = True) -> perfsim.RequestResult:
     """`perfsim.generate` for the what-if (optionally another batch or decoding strategy)."""
     decoding = setup.decoding if decoding is None else decoding
@@ -34,7 +42,7 @@ def request(setup: Setup, *, batch: int | None = None, decoding: DecodingStrateg
                     repr(decoding), decoding, check_memory)
 
 
-def context_len(setup: Setup) -> int:
+def context_len(setup: ReadySetup) -> int:
     """Tokens held per sequence at the end of a request (what `generate` sizes memory for)."""
     return setup.prompt_len + setup.output_len + setup.model.prefix_tokens
 
@@ -44,12 +52,12 @@ def _memory(key: str, _model, _hw, batch: int, context: int) -> perfsim.MemoryRe
     return perfsim.memory(_model, _hw, batch, context)
 
 
-def memory(setup: Setup) -> perfsim.MemoryReport:
+def memory(setup: ReadySetup) -> perfsim.MemoryReport:
     """`perfsim.cost.memory` at the what-if's batch and final context (works when it does not fit)."""
     return _memory(setup.key, setup.model, setup.hardware, setup.batch, context_len(setup))
 
 
-def memory_parts(setup: Setup, report: perfsim.MemoryReport) -> pd.DataFrame:
+def memory_parts(setup: ReadySetup, report: perfsim.MemoryReport) -> pd.DataFrame:
     """What occupies memory: weights split by operator family (from the library's parameter
     counts), then KV cache, recurrent state, activations and the runtime reserve."""
     model = setup.model
@@ -68,11 +76,13 @@ def memory_parts(setup: Setup, report: perfsim.MemoryReport) -> pd.DataFrame:
 
 
 @st.cache_data(**_CACHE)
-def _grid(key: str, _models, _hw, batch: tuple, context: tuple, phase: str) -> pd.DataFrame:
+def _grid(key: str, _models, _hw, batch: tuple, context: tuple,
+          phase: Literal["decode", "prefill"]) -> pd.DataFrame:
     return perfsim.evaluate_grid(_models, [_hw], list(batch), list(context), phase=phase)
 
 
-def grid(setup: Setup, models: list, batch, context, phase: str, models_key: str) -> pd.DataFrame:
+def grid(setup: ReadySetup, models: list, batch, context, phase: Literal["decode", "prefill"],
+         models_key: str) -> pd.DataFrame:
     """`perfsim.evaluate_grid` on the what-if's device for models x batch x context."""
     return _grid(f"{setup.key}/{models_key}", models, setup.hardware, tuple(int(b) for b in batch),
                  tuple(int(c) for c in context), phase)
@@ -99,7 +109,7 @@ def _speedups(key: str, _model, _hw, prompt_len: int, output_len: int, batches: 
                                        "tokens_per_iteration"])
 
 
-def speedups(setup: Setup, strategies: dict[str, DecodingStrategy], batches) -> pd.DataFrame:
+def speedups(setup: ReadySetup, strategies: dict[str, DecodingStrategy], batches) -> pd.DataFrame:
     """End-to-end speed-up over autoregressive decoding per strategy and batch (batches that do
     not fit in memory are left out), from `perfsim.generate`."""
     return _speedups(setup.key, setup.model, setup.hardware, setup.prompt_len, setup.output_len,
@@ -111,7 +121,7 @@ def _slots(key: str, _model, _hw, context: int, batch: int) -> pd.DataFrame:
     return free_token_slots(_model, _hw, context, batch=batch)
 
 
-def slots(setup: Setup) -> pd.DataFrame:
+def slots(setup: ReadySetup) -> pd.DataFrame:
     """`perfsim.decoding.free_token_slots` at the what-if's batch and prompt length."""
     return _slots(setup.key, setup.model, setup.hardware, setup.prompt_len + setup.model.prefix_tokens,
                   setup.batch)
@@ -123,7 +133,7 @@ def _serving(key: str, _model, _hw, workload_key: str, _workload, decoding_key: 
     return perfsim.simulate_serving(_model, _hw, _workload, decoding=_decoding, seed=seed)
 
 
-def serving(setup: Setup, workload, seed: int) -> perfsim.ServingResult:
+def serving(setup: ReadySetup, workload, seed: int) -> perfsim.ServingResult:
     """`perfsim.simulate_serving` of `workload` with the what-if's model, device and decoding."""
     return _serving(setup.key, setup.model, setup.hardware, repr(workload), workload, repr(setup.decoding),
                     setup.decoding, seed)
@@ -139,7 +149,7 @@ def _rollouts(key: str, _model, _hw, rl_key: str, _rl, seed: int):
     return perfsim.simulate_rollouts(_model, _hw, rl=_rl, seed=seed)
 
 
-def rollouts(setup: Setup, rl, seed: int = 0):
+def rollouts(setup: ReadySetup, rl, seed: int = 0):
     """`perfsim.simulate_rollouts` of the what-if's model on its device under `rl`."""
     return _rollouts(setup.key, setup.model, setup.hardware, repr(rl), rl, seed)
 
@@ -151,7 +161,7 @@ def _frontier(key: str, names: tuple, _designs, _hardware, batch: int, prompt_le
                                      output_len=output_len, decoding=_decoding)
 
 
-def frontier(setup: Setup, designs: list, hardware: list) -> pd.DataFrame:
+def frontier(setup: ReadySetup, designs: list, hardware: list) -> pd.DataFrame:
     """`perfsim.evaluate_frontier` of `designs` (the what-if's model first, then bundled ids) on
     `hardware` (the what-if's device first) at the what-if's workload and decoding."""
     names = (tuple(d if isinstance(d, str) else d.id for d in designs),

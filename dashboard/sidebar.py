@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeGuard
 
 import streamlit as st
 from pydantic import ValidationError
@@ -63,8 +64,23 @@ class Setup:
     @cached_property
     def key(self) -> str:
         """Digest of the model and device descriptions: the cache key of every computation."""
+        assert self.model is not None and self.hardware is not None  # only asked once `ok`
         text = self.model.model_dump_json() + self.hardware.model_dump_json()
         return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+class ReadySetup(Setup):
+    """A Setup that is `ok`: model, hardware and decoding are all built. The type `is_ready`
+    narrows a Setup to, so pages and `runs` need no None checks; never instantiated."""
+
+    model: ModelSpec
+    hardware: HardwareProfile
+    decoding: DecodingStrategy
+
+
+def is_ready(setup: Setup) -> TypeGuard[ReadySetup]:
+    """`setup.ok`, telling the type checker that model, hardware and decoding are set."""
+    return setup.ok
 
 
 def payload(setup: Setup, result: perfsim.RequestResult | None) -> str:
@@ -168,7 +184,7 @@ def _model(form: Form, hw: HardwareProfile | None) -> ModelSpec | None:
         hidden = form.number("Hidden size", "hidden", None, min_value=64, max_value=65536, step=64,
                              help="heads, FFN and expert widths scale with it; head size stays")
         mix = form.select("Replace attention layers with", MIX_CHOICES, "mix", "none",
-                          format_func=MIX_LABELS.get)
+                          format_func=MIX_LABELS.__getitem__)
         share = 0
         if mix != "none":
             share = form.slider("Share of attention layers replaced (%)", "mix_pct", 50, min_value=0,
@@ -210,7 +226,7 @@ def _workload(form: Form, model: ModelSpec | None) -> tuple[int, int, int]:
 
 def _decoding(form: Form, model: ModelSpec | None) -> DecodingStrategy | None:
     name = form.select("Decoding strategy", list(DECODINGS), "decoding", "autoregressive",
-                       format_func=DECODINGS.get)
+                       format_func=DECODINGS.__getitem__)
     try:
         if name == "speculative":
             drafters = ["eagle", "mtp", *list_ids("models")]

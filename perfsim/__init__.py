@@ -6,8 +6,8 @@ when a design search runs).
 """
 
 from perfsim import accuracy, ops, transforms
-from perfsim.cost.graph import Execution, StepBatch
-from perfsim.cost.grid import evaluate_grid
+from perfsim.cost.batch import evaluate_grid
+from perfsim.cost.graph import StepBatch
 from perfsim.cost.memory import MemoryReport
 from perfsim.cost.params import model_params
 from perfsim.cost.request import RequestResult, decode_step, generate, memory, prefill
@@ -34,6 +34,7 @@ from perfsim.sim import (
     max_rate_under_slo,
     simulate_serving,
 )
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
 

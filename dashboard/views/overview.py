@@ -9,14 +9,14 @@ import perfsim
 from perfsim.dashboard import runs
 from perfsim.dashboard.figures import make_memory_fig
 from perfsim.dashboard.fmt import gb, ms, params, per_s, secs, tok_s
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.sidebar import Setup, is_ready
 from perfsim.dashboard.views.common import chart, ready
 
 
 def headline(setup: Setup) -> perfsim.RequestResult | None:
     """TTFT, TPOT, throughput and memory for the what-if, or the library's sentence saying why
     there is none (e.g. it does not fit: the sentence carries the memory numbers)."""
-    if not setup.ok:
+    if not is_ready(setup):
         st.warning("Some inputs need attention (marked in the sidebar): "
                    + " ".join(setup.errors.values()))
         return None
@@ -49,12 +49,12 @@ def render(setup: Setup, result: perfsim.RequestResult | None) -> None:
         cols[2].metric("Tokens per iteration", f"{result.tokens_per_iteration:.2f}",
                        help=f"decoding: {result.decoding}")
     counts = perfsim.model_params(setup.model)
-    cols = st.columns(5)
-    cols[0].metric("Parameters", params(counts.total))
-    cols[1].metric("Active parameters", params(counts.active), help="per token (MoE: top-k experts)")
-    cols[2].metric("KV cache per token", f"{report.kv_bytes_per_token / 1024:,.1f} KiB")
-    cols[3].metric("Max batch at this context", f"{report.max_batch:,}")
-    cols[4].metric("Max context at this batch", f"{report.max_context_len:,}")
+    sizes = st.columns(5)
+    sizes[0].metric("Parameters", params(counts.total))
+    sizes[1].metric("Active parameters", params(counts.active), help="per token (MoE: top-k experts)")
+    sizes[2].metric("KV cache per token", f"{report.kv_bytes_per_token / 1024:,.1f} KiB")
+    sizes[3].metric("Max batch at this context", f"{report.max_batch:,}")
+    sizes[4].metric("Max context at this batch", f"{report.max_context_len:,}")
     if report.fits:  # when it does not fit, the headline above already carries the sentence
         st.success(report.explain(setup.model.id, setup.hardware.id, setup.batch,
                                   setup.prompt_len + setup.output_len))

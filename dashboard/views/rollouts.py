@@ -9,18 +9,20 @@ import perfsim
 from perfsim.dashboard import runs
 from perfsim.dashboard.figures import make_rollout_fig
 from perfsim.dashboard.fmt import secs, tok_s
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.sidebar import ReadySetup, Setup
 from perfsim.dashboard.views.common import chart, ready
 
 PIPELINES = {"sync": "synchronous", "async": "one-step off-policy (async)", "partial": "partial rollouts"}
 PLACEMENTS = {"colocated": "colocated (time-shared GPUs)", "disaggregated": "disaggregated pools"}
 
 
-def config(setup: Setup) -> perfsim.RolloutConfig:
+def config(setup: ReadySetup) -> perfsim.RolloutConfig:
     """The RolloutConfig the page's controls describe (prompt length and decoding from the sidebar)."""
     c = st.columns(4)
-    pipeline = c[0].selectbox("Pipeline", list(PIPELINES), format_func=PIPELINES.get, key="rl_pipeline")
-    placement = c[1].selectbox("Placement", list(PLACEMENTS), format_func=PLACEMENTS.get, key="rl_placement")
+    pipeline = c[0].selectbox("Pipeline", list(PIPELINES), format_func=PIPELINES.__getitem__,
+                              key="rl_pipeline")
+    placement = c[1].selectbox("Placement", list(PLACEMENTS), format_func=PLACEMENTS.__getitem__,
+                               key="rl_placement")
     steps = c[2].number_input("RL steps", 1, 20, 3, key="rl_steps")
     gen_gpus = c[3].number_input("Generation GPUs", 1, 1024, 8, key="rl_gen_gpus")
     c = st.columns(4)

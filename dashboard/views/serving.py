@@ -10,16 +10,16 @@ import perfsim
 from perfsim.dashboard import runs
 from perfsim.dashboard.figures import make_batch_timeline_fig, make_percentiles_fig
 from perfsim.dashboard.fmt import ms, per_s, tok_s
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.sidebar import ReadySetup, Setup
 from perfsim.dashboard.views.common import chart, ready
 
 WORKLOADS = {"poisson": "Poisson arrivals (open loop)", "closed_loop": "Closed loop (fixed concurrency)"}
 
 
-def workload(setup: Setup):
+def workload(setup: ReadySetup):
     """The workload the page's controls describe, at the sidebar's prompt and output lengths."""
     c1, c2, c3, c4 = st.columns(4)
-    kind = c1.selectbox("Workload", list(WORKLOADS), format_func=WORKLOADS.get, key="srv_kind")
+    kind = c1.selectbox("Workload", list(WORKLOADS), format_func=WORKLOADS.__getitem__, key="srv_kind")
     if kind == "poisson":
         rate = c2.number_input("Arrival rate (requests/s)", 0.01, 10_000.0, 4.0, 0.5, key="srv_rate")
     else:

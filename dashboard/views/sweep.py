@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -10,12 +12,12 @@ import streamlit as st
 from perfsim.dashboard import runs
 from perfsim.dashboard.edits import layer_groups, with_depth, with_width
 from perfsim.dashboard.figures import make_heatmap_fig
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.sidebar import ReadySetup, Setup
 from perfsim.dashboard.views.common import chart, ready
 
 AXES = {"batch_context": "Batch × context", "depth_width": "Depth × width"}
 #: label -> (evaluate_grid phase, column, scale, value format)
-METRICS = {
+METRICS: dict[str, tuple[Literal["decode", "prefill"], str, float, str]] = {
     "Decode step latency (ms)": ("decode", "latency_s", 1e3, ",.2f"),
     "Decode throughput (tok/s)": ("decode", "tokens_per_s", 1.0, ",.0f"),
     "Prefill latency (ms)": ("prefill", "latency_s", 1e3, ",.1f"),
@@ -30,7 +32,7 @@ def _pivot(frame: pd.DataFrame, rows: str, cols: str, value: str, scale: float):
     return table, fits
 
 
-def batch_context(setup: Setup, metric: str, batches: list[int], contexts: list[int]):
+def batch_context(setup: ReadySetup, metric: str, batches: list[int], contexts: list[int]):
     """(table, fits, grid) of `metric` for batch (rows) x context (columns)."""
     phase, column, scale, _ = METRICS[metric]
     grid = runs.grid(setup, [setup.model], batches, contexts, phase, "bc")
@@ -38,7 +40,7 @@ def batch_context(setup: Setup, metric: str, batches: list[int], contexts: list[
     return table, fits, grid
 
 
-def depth_width(setup: Setup, metric: str):
+def depth_width(setup: ReadySetup, metric: str):
     """(table, fits, grid) of `metric` for depth (rows) x hidden size (columns) around the current
     model, at the what-if's batch and mean decode context (prefill: the prompt)."""
     phase, column, scale, _ = METRICS[metric]

@@ -3,13 +3,17 @@
 Registered names: "measured" (published scores in the model YAML), "scaling_law" (Chinchilla loss
 with shape and operator-mix adjustments, mapped to a score proxy), "user" (a callable or a CSV
 table) and "default" (measured when known, else scaling law). Decoding strategies scale a score by
-`DecodingQuality` (speculative is lossless; diffusion from published points). Adding a model: a
-frozen dataclass subclassing `AccuracyModel`, decorated with `@register_accuracy("name")`.
+`DecodingQuality`, which asks the strategy (`DecodingStrategy.relative_accuracy`: speculative is
+lossless; diffusion from published points). Adding a model: a frozen dataclass subclassing
+`AccuracyModel`, decorated with `@register_accuracy("name")`, in a new module of this package
+(every module here is imported with the package, so it registers itself; see README.md here).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable
 
 from perfsim.accuracy.base import (
@@ -25,6 +29,9 @@ from perfsim.accuracy.measured import Measured, MeasuredThenScalingLaw
 from perfsim.accuracy.scaling_law import ScalingLaw, chinchilla_loss, fit_score_proxy, score_from_loss
 from perfsim.accuracy.user import UserAccuracy
 from perfsim.errors import PerfsimInputError
+
+for _module in pkgutil.iter_modules(__path__):  # models added as new modules register themselves
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 AccuracyLike = str | dict | AccuracyModel | Callable | os.PathLike | None
 

@@ -3,8 +3,8 @@
 An accuracy model maps a model description to a benchmark score in percent (the `benchmark` it
 predicts, e.g. `nemotron_flash_avg`), or to None when it has no opinion, so models can be chained
 (published scores first, then a scaling-law prediction). Decoding strategies adjust the score
-separately (`perfsim.accuracy.decoding_quality`), because quality is a property of the
-(model, decoding) pair, not of the weights alone.
+separately (each strategy's `relative_accuracy`, applied by `perfsim.accuracy.decoding_quality`),
+because quality is a property of the (model, decoding) pair, not of the weights alone.
 """
 
 from __future__ import annotations
@@ -30,8 +30,26 @@ class AccuracyEstimate:
 
 
 class AccuracyModel:
-    """Base class. Subclasses are dataclasses registered with `@register_accuracy("name")` and
-    implement `estimate(model) -> AccuracyEstimate | None` (None: no opinion, try the next)."""
+    """Base class of accuracy models (the extension point of `perfsim.accuracy`).
+
+    A subclass is a frozen dataclass of its parameters, registered with
+    `@register_accuracy("name")` (the name `make_accuracy`, sweep/frontier/search and the CLI
+    take; it is also written to `cls.name`).
+
+    Must implement:
+        estimate(model: ModelSpec) -> AccuracyEstimate | None
+            A score in percent on `benchmark`, with its source; None when the model has no
+            opinion (so models chain: `MeasuredThenScalingLaw` tries published scores first).
+
+    May override:
+        benchmark (field or class attribute)
+            The benchmark the score is on (default `DEFAULT_BENCHMARK`).
+        __call__(model) -> AccuracyEstimate
+            Default: `estimate`, with None turned into a NaN score marked 'unknown'.
+
+    Decoding strategies are not an accuracy model's concern: `DecodingQuality` multiplies the
+    score by the strategy's own `relative_accuracy`.
+    """
 
     name = "accuracy"
     benchmark: str = DEFAULT_BENCHMARK

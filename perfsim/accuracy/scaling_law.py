@@ -40,7 +40,8 @@ import numpy as np
 
 from perfsim.accuracy.base import DEFAULT_BENCHMARK, AccuracyEstimate, AccuracyModel, register_accuracy
 from perfsim.cost.params import model_params
-from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
+from perfsim.layers import layer_kind
+from perfsim.spec.model import ModelSpec
 
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 TOKENS_PER_PARAM = 20.0
@@ -76,15 +77,8 @@ def score_from_loss(loss, proxy: tuple[float, float] = SCORE_PROXY):
 
 def mixer_kinds(model: ModelSpec) -> list[str]:
     """Operator kind of every token-mixing sublayer, in the keys of OPERATOR_LOSS_OFFSET_NATS."""
-    kinds = []
-    for op in model.sublayers:
-        if isinstance(op, AttentionSpec):
-            kinds.append("attention" if op.window is None else "sliding_window")
-        elif isinstance(op, Mamba2Spec):
-            kinds.append("mamba2")
-        elif isinstance(op, LinearAttentionSpec):
-            kinds.append(op.variant)
-    return kinds
+    kinds = (layer_kind(op).loss_kind(op) for op in model.sublayers)
+    return [k for k in kinds if k is not None]
 
 
 @register_accuracy("scaling_law")

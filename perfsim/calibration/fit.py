@@ -168,13 +168,13 @@ def fit_profile(hw: HardwareProfile, measurements: pd.DataFrame) -> CalibrationF
     priced["predicted_prior_s"] = predict_rows(hw, priced)
     priced["predicted_fitted_s"] = predict_rows(calibrated, priced)
     quality = {}
-    for family, rows in priced.groupby("family"):
+    for name, rows in priced.groupby("family"):
         measured = rows["median_s"].to_numpy(dtype=float)
         before = _errors(rows["predicted_prior_s"].to_numpy(), measured)
         after = _errors(rows["predicted_fitted_s"].to_numpy(), measured)
-        quality[str(family)] = {
+        quality[str(name)] = {
             "n": float(len(rows)),
-            "held_out": float(family in HELD_OUT_FAMILIES),
+            "held_out": float(name in HELD_OUT_FAMILIES),
             "median_abs_err_prior": float(f"{np.median(before):.4g}"),
             "median_abs_err_fitted": float(f"{np.median(after):.4g}"),
             "p90_abs_err_fitted": float(f"{np.percentile(after, 90):.4g}"),
@@ -192,7 +192,7 @@ def calibrated(hw: HardwareProfile, fit: CalibrationFit, environment: dict[str, 
         date=environment.get("date_utc"),
         environment=environment,
         microbenchmarks=microbenchmarks,
-        fitted=fit.fitted,
+        fitted=dict(fit.fitted),
         fit_quality=fit.quality,
     ).model_dump()
     return HardwareProfile.model_validate(data)

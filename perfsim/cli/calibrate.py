@@ -1,52 +1,46 @@
-"""`perfsim calibrate` and `perfsim validate`: torch is imported only when these run."""
+"""`perfsim calibrate` and `perfsim validate`: torch microbenchmarks and the real-model check.
+
+torch is an optional extra, imported only when these run (through perfsim.extras, so a core
+install gets one sentence naming the extra instead of an ImportError).
+"""
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
 import typer
 
-from perfsim.cli.output import Format, emit, fail
+from perfsim.cli.options import formatted
+from perfsim.cli.output import Format, emit, fail, output_callback, progress
+from perfsim.extras import require
 from perfsim.units import format_seconds
 
 DEFAULT_VALIDATION_MODELS = ["tiny-dense-50m", "tiny-hybrid-50m"]
 
 
 def _workflow():
-    try:
-        from perfsim.calibrate import workflow
-    except ImportError as exc:
-        fail(f"calibration needs torch ({exc.name} is missing): pip install 'perfsim[calibrate]'")
+    require("torch", extra="calibrate", feature="calibration")
+    from perfsim.calibrate import workflow
+
     return workflow
 
 
-@contextmanager
-def _progress(total: float, label: str):
-    """A rich progress bar on stderr advanced by callbacks; yields the advance function."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    columns = [TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
-    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda amount=1.0: bar.advance(task, amount)
-
-
+@formatted
 def calibrate_cmd(
     device: str = typer.Option("cpu", help="cpu or cuda (cuda:N for another GPU)"),
     quick: bool = typer.Option(False, "--quick", help="fewer shapes and repetitions (< 3 min on a CPU)"),
     out: Path | None = typer.Option(None, help="calibrated profile YAML [calibrated/<profile>.yaml]"),
     base: str | None = typer.Option(None, help="profile id or YAML to calibrate [GPU: the bundled profile "
                                               "of this GPU; CPU: a profile of this host]"),
-    measurements: Path | None = typer.Option(None, help="measurements CSV [<out>.measurements.csv]"),
+    measurements: Path | None = typer.Option(None, help="measurements CSV [<out>.measurements.csv]",
+                                             callback=output_callback("--measurements")),
     family: list[str] | None = typer.Option(None, help="only these microbenchmark families (repeatable)"),
     plan_only: bool = typer.Option(False, "--plan", help="list the plan and its time estimate, run nothing"),
+    fmt: Format = Format.table,
 ) -> None:
     """Run torch microbenchmarks on this machine and fit a profile's efficiency parameters."""
+    import pandas as pd
+
     workflow = _workflow()
     try:
         ctx, cases, estimate_s = workflow.plan_calibration(device, quick, family)
@@ -61,15 +55,20 @@ def calibrate_cmd(
         return
     measurements = measurements or out.with_suffix(".measurements.csv")
     try:
-        with _progress(estimate_s, "calibrating") as advance:
-            run = workflow.calibrate(device, quick, base, family, measurements, progress=advance)
+        with progress("calibrating", estimate_s) as bar:
+            run = workflow.calibrate(device, quick, base, family, measurements, progress=bar.advance)
     except ValueError as exc:
         fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(run.profile_yaml)
     quality = pd.DataFrame([{"family": f, **q} for f, q in run.fit.quality.items()])
-    emit(quality, Format.table, title=f"fit quality (|predicted/measured - 1|) on {ctx.device}")
-    emit(pd.DataFrame([{"parameter": k, "fitted": v} for k, v in run.fit.fitted.items()]), Format.table)
+    fitted = pd.DataFrame([{"parameter": k, "fitted": v} for k, v in run.fit.fitted.items()])
+    if fmt is Format.table:
+        emit(quality, fmt, title=f"fit quality (|predicted/measured - 1|) on {ctx.device}")
+        emit(fitted, fmt)
+    else:  # one document on stdout: the fitted values with each family's fit quality
+        emit(fitted.assign(family=fitted.parameter.str.split(".").str[0]).merge(
+            quality, on="family", how="left"), fmt)
     typer.echo(f"wrote {out} and {measurements}", err=True)
 
 
@@ -79,8 +78,9 @@ def validate_cmd(
                                                       f"[{', '.join(DEFAULT_VALIDATION_MODELS)}]"),
     profile: str | None = typer.Option(None, help="calibrated profile [calibrated/<profile>.yaml]"),
     dtype: str | None = typer.Option(None, help="run dtype [fp32 on cpu, bf16 on cuda]"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv"),
-    out: Path | None = typer.Option(None, help="also write the per-shape table as CSV"),
+    out: Path | None = typer.Option(None, help="also write the per-shape table as CSV",
+                                    callback=output_callback("--out")),
+    fmt: Format = Format.table,
 ) -> None:
     """Time a real torch model's prefill and decode and compare with perfsim's predictions."""
     workflow = _workflow()
@@ -92,8 +92,8 @@ def validate_cmd(
         if profile is None and not Path(path).exists():
             fail(f"no calibrated profile at {path}; run `perfsim calibrate --device {device}` first "
                  "or pass --profile")
-        with _progress(workflow.validation_steps(device, models), "validating") as advance:
-            table, summary = workflow.validate(device, models, path, dtype, progress=advance)
+        with progress("validating", workflow.validation_steps(device, models)) as bar:
+            table, summary = workflow.validate(device, models, path, dtype, progress=bar.advance)
     except ValueError as exc:
         fail(str(exc))
     if out is not None:

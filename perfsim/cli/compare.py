@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import typer
 
+from perfsim.cli.options import formatted
 from perfsim.cli.output import Format, emit, fail
 
 _SUFFIX = {"": 1, "k": 1024}
@@ -18,6 +20,7 @@ def _tokens(text: str) -> int:
     return int(match.group(1)) * _SUFFIX[match.group(2).lower()]
 
 
+@formatted
 def compare_cmd(
     base: str = typer.Argument(..., help="base model id or YAML/config.json path"),
     variant: str = typer.Argument(..., help="variant model id or YAML path (e.g. a base + transforms file)"),
@@ -30,12 +33,12 @@ def compare_cmd(
     weight_dtype: str | None = typer.Option(None,
                                             help="serve both models with these weights (e.g. fp8, fp4)"),
     activation_dtype: str | None = typer.Option(None, help="serve both with these activations (fp8: W8A8)"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    fmt: Format = Format.table,
 ) -> None:
     """Speed-ups per token and per request, memory and max batch of VARIANT against BASE."""
-    from perfsim.cost.graph import Execution
     from perfsim.explore.compare import compare
     from perfsim.io.load import apply_transforms
+    from perfsim.spec.deployment import Execution
     from perfsim.transforms import ActivationDType, WeightDType
 
     if "/" not in workload:
@@ -45,9 +48,11 @@ def compare_cmd(
         fail(f"--workload {workload!r}: both token counts must be >= 1.")
     serving = [t for t in (weight_dtype and WeightDType(weight_dtype),
                            activation_dtype and ActivationDType(activation_dtype)) if t]
+    models: tuple[Any, Any] = (base, variant)
     if serving:  # a deployment choice for both models, not part of the architecture change
-        base, variant = (apply_transforms(m, serving, id=m, display_name=m) for m in (base, variant))
-    frame = compare(base, variant, hardware, prompt_len=prompt, output_len=output,
+        models = (apply_transforms(base, serving, id=base, display_name=base),
+                  apply_transforms(variant, serving, id=variant, display_name=variant))
+    frame = compare(*models, hardware, prompt_len=prompt, output_len=output,
                     variant_output_len=variant_output_len, batch=batch,
                     execution=Execution(tensor_parallel=tensor_parallel))
     emit(frame, fmt, f"perfsim compare on {hardware}: prompt {prompt}, output {output}"

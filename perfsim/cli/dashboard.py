@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from perfsim.cli.output import fail
+from perfsim.extras import check
 
 
 def app_path() -> Path:
@@ -41,6 +42,5 @@ def dashboard_cmd(
     browser: bool = typer.Option(True, help="open a browser tab when the server is up"),
 ) -> None:
     """Start the what-if dashboard (Streamlit) at http://ADDRESS:PORT."""
-    if importlib.util.find_spec("streamlit") is None or importlib.util.find_spec("plotly") is None:
-        fail('the dashboard needs streamlit and plotly: pip install "perfsim[dashboard]".')
+    check("streamlit", "plotly", extra="dashboard", feature="the dashboard")
     raise typer.Exit(subprocess.call(streamlit_command(port, address, browser)))

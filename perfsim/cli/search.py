@@ -1,21 +1,24 @@
 """`perfsim sweep`, `perfsim search` and `perfsim frontier`: design-space exploration commands.
 
 Data goes to stdout (table, JSON or CSV) or to -o FILE (.csv / .parquet, streamed for sweeps);
-progress bars go to stderr. optuna and ray are imported only by the commands that use them.
+progress bars go to stderr. Optional packages (optuna, pyarrow, ray) are checked before a run
+starts, through perfsim.extras, so a missing one is one sentence naming the extra to install
+rather than a traceback after minutes of work; so is an output folder that does not exist.
 """
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from perfsim.cli.output import Format, emit, fail
-from perfsim.errors import PerfsimInputError
+from perfsim.cli.options import formatted
+from perfsim.cli.output import Format, emit, fail, output_callback, progress
+from perfsim.extras import require
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUMMARY = [
     "design",
@@ -31,81 +34,88 @@ SUMMARY = [
     "fits",
     "accuracy",
 ]
+OUT_SUFFIXES = (".csv", ".parquet")
 
 
-class ExecutorName(StrEnum):
-    local = "local"
-    process = "process"
-    ray = "ray"
+def _out_option(help: str):
+    return typer.Option(None, "--out", "-o", help=help, callback=output_callback("--out", OUT_SUFFIXES))
 
 
-@contextmanager
-def _bar(label: str, enabled: bool = True):
-    """A rich progress bar on stderr; yields update(done, total)."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+def _need_parquet(out: Path | None) -> None:
+    if out is not None and out.suffix == ".parquet":
+        require("pyarrow", extra="parquet", feature="writing .parquet files (-o)")
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
     if out.suffix == ".parquet":
         frame.to_parquet(out, index=False)
-    elif out.suffix == ".csv":
-        frame.to_csv(out, index=False)
     else:
-        fail(f"{out}: output must end in .csv or .parquet.")
+        frame.to_csv(out, index=False)
     typer.echo(f"wrote {len(frame)} rows to {out}", err=True)
 
 
+def _executor(name: str, address: str | None) -> None:
+    """Refuse an unknown executor, a missing Ray, or (for --address) a cluster that cannot be
+    reached, before the sweep starts."""
+    from perfsim.errors import PerfsimInputError
+    from perfsim.explore.executors import registered_executors
+
+    if name not in registered_executors():
+        allowed = ", ".join(sorted(registered_executors()))
+        raise PerfsimInputError(f"--executor {name!r} is unknown; allowed: {allowed}.")
+    if address is not None and name != "ray":
+        raise PerfsimInputError(f"--address joins a Ray cluster; it needs --executor ray (got {name}).")
+    if name == "ray":
+        require("ray", extra="distributed", feature="--executor ray")
+
+
+@formatted
 def sweep_cmd(
     space: Path = typer.Argument(..., help="space.yaml: base design, parameters to sweep, workload"),
-    executor: ExecutorName = typer.Option(ExecutorName.local, help="local, process (this machine) or ray"),
+    executor: str = typer.Option("local", help="local, process (this machine) or ray "
+                                               "(see `perfsim list executors`)"),
     address: str | None = typer.Option(None, help="Ray cluster address ('auto' joins a running cluster)"),
     workers: int | None = typer.Option(None, help="process-pool size / local Ray CPUs"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="stream every row to this .csv or .parquet"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="stdout format when no --out"),
+    out: Path | None = _out_option("stream every row to this .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    fmt: Format = Format.table,
 ) -> None:
     """Evaluate every point of a design space (grid or random) and stream the results."""
     from perfsim.explore.sweep import sweep
 
+    _executor(executor, address)
+    _need_parquet(out)
     try:
-        with _bar("sweeping", not quiet) as update:
-            frame = sweep(
-                space, executor=executor.value, address=address, workers=workers, out=out, progress=update
-            )
-    except PerfsimInputError as exc:
-        fail(str(exc))
+        with progress("sweeping", enabled=not quiet) as bar:
+            frame = sweep(space, executor=executor, address=address, workers=workers, out=out,
+                          progress=bar.on_update)
+    except ConnectionError as exc:  # ray.init could not reach --address
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"--executor ray could not reach a Ray cluster at {address or 'a local address'} ({first}); "
+             "start one with `ray start --head` or leave out --address.")
     if out is not None:
         typer.echo(f"wrote {len(frame)} rows to {out}", err=True)
         return
     emit(frame, fmt, f"perfsim sweep {space.name}: {len(frame)} points")
 
 
+@formatted
 def search_cmd(
     space: Path = typer.Argument(..., help="space.yaml with 'architecture' and 'search' sections"),
     budget: int | None = typer.Option(None, help="trials (default: the space's budget)"),
     hardware: str | None = typer.Option(None, "--hardware", "-h", help="device (default: the space's)"),
     seed: int | None = typer.Option(None, help="sampler seed (default: the space's)"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="write all trials to .csv or .parquet"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    out: Path | None = _out_option("write all trials to .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    fmt: Format = Format.table,
 ) -> None:
     """NSGA-II search over hybrid architectures; prints the feasible Pareto front."""
+    require("optuna", extra="search", feature="perfsim search")
+    _need_parquet(out)
     from perfsim.explore.search import search
 
-    try:
-        with _bar("searching", not quiet) as update:
-            result = search(space, budget=budget, hardware=hardware, seed=seed, progress=update)
-    except PerfsimInputError as exc:
-        fail(str(exc))
+    with progress("searching", enabled=not quiet) as bar:
+        result = search(space, budget=budget, hardware=hardware, seed=seed, progress=bar.on_update)
     if out is not None:
         _write(result.trials, out)
     cols = ["design", *[c for c in SUMMARY if c not in ("design", "hardware", "batch")]]
@@ -117,6 +127,10 @@ def search_cmd(
     )
 
 
+LATENCIES = ("e2e_s", "ttft_s", "tpot_s")
+
+
+@formatted
 def frontier_cmd(
     models: list[str] = typer.Option(..., "--model", "-m", help="model id or YAML (repeat)"),
     hardware: list[str] = typer.Option(..., "--hardware", "-h", help="device id or YAML (repeat)"),
@@ -124,29 +138,27 @@ def frontier_cmd(
     prompt_len: int = typer.Option(1024),
     output_len: int = typer.Option(256),
     accuracy: str | None = typer.Option(
-        None, help="measured | scaling_law | default | a CSV design,accuracy"
+        None, help="an accuracy model (see `perfsim list accuracy`) or a CSV design,accuracy"
     ),
     latency: str = typer.Option("e2e_s", help="latency column for the front: e2e_s, ttft_s or tpot_s"),
-    out: Path | None = typer.Option(None, "--out", "-o", help="also write the table to .csv or .parquet"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    out: Path | None = _out_option("also write the table to .csv or .parquet"),
+    fmt: Format = Format.table,
 ) -> None:
     """Latency-accuracy frontier of models on devices; `on_front` marks the Pareto set per device."""
     from perfsim.explore.frontier import evaluate_frontier
 
-    if latency not in ("e2e_s", "ttft_s", "tpot_s"):
+    if latency not in LATENCIES:
         fail(f"--latency must be e2e_s, ttft_s or tpot_s (got {latency!r}).")
-    try:
-        frame = evaluate_frontier(
-            models,
-            list(hardware),
-            batch=batch,
-            prompt_len=prompt_len,
-            output_len=output_len,
-            accuracy=accuracy,
-            objectives={latency: "min", "accuracy": "max"},
-        )
-    except PerfsimInputError as exc:
-        fail(str(exc))
+    _need_parquet(out)
+    frame = evaluate_frontier(
+        models,
+        list(hardware),
+        batch=batch,
+        prompt_len=prompt_len,
+        output_len=output_len,
+        accuracy=accuracy,
+        objectives={latency: "min", "accuracy": "max"},
+    )
     if out is not None:
         _write(frame, out)
     emit(

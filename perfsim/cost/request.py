@@ -1,4 +1,5 @@
-"""Public predictions: prefill (TTFT), one decode step, a whole batched request, memory.
+"""Public predictions: prefill (TTFT), one decode step, a whole batched request, memory, and the
+generation throughput at the largest batch that fits (the report's and compare's headline rate).
 
 Model and hardware arguments accept ids, paths or loaded objects. Predictions for a
 configuration that does not fit in memory raise PerfsimInputError with the numbers, unless
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perfsim.cost.graph import Execution, StepBatch
-from perfsim.cost.memory import MemoryReport, require_fit
+from perfsim.cost.graph import StepBatch
+from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, MemoryReport, require_fit
 from perfsim.cost.memory import memory as _memory
 from perfsim.cost.step import StepResult, evaluate_step
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
 
@@ -52,7 +54,7 @@ class RequestResult:
         """Request-level rate: a model that writes longer outputs is not counted as faster."""
         return self.batch / self.e2e_s
 
-    def to_dict(self) -> dict[str, float | int | bool]:
+    def to_dict(self) -> dict[str, float | int | bool | str]:
         return {
             "ttft_s": self.ttft_s,
             "tpot_s": self.tpot_s,
@@ -176,3 +178,41 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
         decoding=strategy.describe(),
         tokens_per_iteration=per_iteration,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class MaxBatchThroughput:
+    """The fastest of the batches tried (`result` at `batch`) and the memory report that bounds them."""
+
+    result: RequestResult
+    batch: int
+    memory: MemoryReport
+
+
+def max_batch_throughput(model: ModelSpec, hw: HardwareProfile, prompt_len: int, output_len: int, *,
+                         context_len: int | None = None, execution: Execution | None = None,
+                         batch: int | None = None, batch_ceiling: int | None = None,
+                         powers_of_two: bool = False) -> MaxBatchThroughput:
+    """Generation throughput at the largest batch that fits `context_len` (default prompt + output +
+    prefix tokens) with `PREFILL_CHUNK_TOKENS`-token chunked prefill: the one max-batch definition,
+    shared with the batch evaluator. `batch_ceiling` caps that batch; `powers_of_two` also tries
+    every power of two below it and keeps the fastest; `batch` prices that batch alone."""
+    execution = execution or Execution()
+    context = prompt_len + output_len + model.prefix_tokens if context_len is None else context_len
+    mem = _memory(model, hw, 1, context, tensor_parallel=execution.tensor_parallel,
+                  prefill_chunk_tokens=PREFILL_CHUNK_TOKENS)
+    if mem.max_batch < 1:
+        raise PerfsimInputError(mem.explain(model.id, hw.id, 1, context))
+    if batch is not None:
+        if batch > mem.max_batch:
+            raise PerfsimInputError(f"batch {batch} does not fit {model.id} on {hw.id} at context "
+                                    f"{context} (max batch {mem.max_batch}).")
+        candidates = [batch]
+    else:
+        top = mem.max_batch if batch_ceiling is None else min(mem.max_batch, batch_ceiling)
+        candidates = [top] if not powers_of_two else sorted(
+            {top, *(2**i for i in range(top.bit_length()) if 2**i <= top)})
+    runs = [(generate(model, hw, b, prompt_len, output_len, execution=execution, check_memory=False), b)
+            for b in candidates]
+    best, best_batch = max(runs, key=lambda rb: rb[0].tokens_per_s)
+    return MaxBatchThroughput(result=best, batch=best_batch, memory=mem)

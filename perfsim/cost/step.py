@@ -9,12 +9,16 @@ depth matters at batch 1: every sublayer adds kernels and their fixed costs (pap
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from perfsim.cost.graph import Execution, KernelGroup, StepBatch, build_step, sublayer_sequence
+from perfsim.cost.graph import KernelGroup, StepBatch, build_step, sublayer_sequence
+from perfsim.ops import Op
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
 
@@ -49,39 +53,80 @@ class StepResult:
         }
 
 
-def _timed(groups: list[KernelGroup], hw: HardwareProfile):
-    """Per group: list of (kernel name, op, device time, kernels launched)."""
+class TimedKernel(NamedTuple):
+    """One kernel of a sublayer priced on a profile: device seconds and kernels launched (arrays)."""
+
+    name: str
+    op: Op
+    time_s: np.ndarray
+    launched: np.ndarray
+
+
+@dataclass(frozen=True)
+class LaunchModel:
+    """How kernel device times become wall time on one (hardware, execution): the one step-latency
+    composer, used by the predictor (whole steps), the serving cost tables (kernels priced apart)
+    and the VLM prefill."""
+
+    cuda_graphs: bool
+    graph_launch_s: float
+    host_per_kernel_s: float
+    host_is_device: bool
+    host_overhead_per_step_s: float
+
+    @classmethod
+    def of(cls, hw: HardwareProfile, execution: Execution) -> LaunchModel:
+        launch = hw.efficiency_in_use.launch
+        per_kernel = execution.host_per_kernel_s
+        per_kernel = launch.host_per_kernel_s if per_kernel is None else per_kernel
+        return cls(execution.cuda_graphs, launch.graph_launch_s, per_kernel, hw.host_is_device,
+                   execution.host_overhead_per_step_s)
+
+    def step_s(self, timed: Mapping[str, Sequence[TimedKernel]], sequence: Sequence[str]):
+        """(wall, device) seconds of a forward that launches, in `sequence` order, the kernels
+        `timed[sublayer]` of each sublayer instance; scalar or array shapes."""
+        counts = {g: sequence.count(g) for g in timed}
+        gpu = sum(sum(k.time_s for k in timed[g]) * c for g, c in counts.items())
+        if self.cuda_graphs:
+            return self.graph_launch_s + gpu + self.host_overhead_per_step_s, gpu
+        per_kernel = self.host_per_kernel_s
+        if self.host_is_device:
+            launched = sum(sum(k.launched for k in timed[g]) * c for g, c in counts.items())
+            return gpu + per_kernel * launched + self.host_overhead_per_step_s, gpu
+        host = np.zeros_like(gpu)
+        done = np.zeros_like(gpu)
+        for sub in sequence:
+            for _, _, t, n in timed[sub]:
+                for _ in range(int(np.max(n))):  # each kernel of a multi-kernel op gets t / n
+                    share = np.where(n > 0, t / np.maximum(n, 1), 0.0)
+                    host = host + np.where(share > 0, per_kernel, 0.0)
+                    done = np.where(share > 0, np.maximum(done, host) + share, done)
+        return done + self.host_overhead_per_step_s, gpu
+
+    def kernel_s(self, time_s, launched):
+        """Wall seconds of one kernel priced apart from its step (cost tables that split a step by
+        what each kernel depends on): its device time under CUDA graphs; eagerly max(device time,
+        host enqueue time), the queue-drained limit of step_s's launch recurrence."""
+        if self.cuda_graphs:
+            return time_s
+        return np.where(time_s > 0, np.maximum(time_s, self.host_per_kernel_s * launched), 0.0)
+
+
+def timed_kernels(groups: list[KernelGroup], hw: HardwareProfile) -> dict[str, list[TimedKernel]]:
+    """Per sublayer kind: its kernels priced on `hw`."""
     out = {}
     for g in groups:
         rows = []
-        for name, op in g.kernels:
+        for name, op, _role in g.kernels:
             t = np.asarray(op.time(hw), dtype=float)
-            rows.append((name, op, t, np.where(t > 0, op.kernel_count, 0)))
+            rows.append(TimedKernel(name, op, t, np.where(t > 0, op.kernel_count, 0)))
         out[g.sublayer] = rows
     return out
 
 
 def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution):
     """(step latency, summed device time) for scalar or array shapes."""
-    launch = hw.efficiency_in_use.launch
-    counts = _counts(model, timed)
-    gpu = sum(sum(t for _, _, t, _ in timed[g]) * c for g, c in counts.items())
-    if execution.cuda_graphs:
-        return launch.graph_launch_s + gpu + execution.host_overhead_per_step_s, gpu
-    per_kernel = execution.host_per_kernel_s
-    per_kernel = launch.host_per_kernel_s if per_kernel is None else per_kernel
-    if hw.host_is_device:
-        launched = sum(sum(n for _, _, _, n in timed[g]) * c for g, c in counts.items())
-        return gpu + per_kernel * launched + execution.host_overhead_per_step_s, gpu
-    host = np.zeros_like(gpu)
-    done = np.zeros_like(gpu)
-    for sub in sublayer_sequence(model):
-        for _, _, t, n in timed[sub]:
-            for _ in range(int(np.max(n))):  # each kernel of a multi-kernel op gets t / n
-                share = np.where(n > 0, t / np.maximum(n, 1), 0.0)
-                host = host + np.where(share > 0, per_kernel, 0.0)
-                done = np.where(share > 0, np.maximum(done, host) + share, done)
-    return done + execution.host_overhead_per_step_s, gpu
+    return LaunchModel.of(hw, execution).step_s(timed, sublayer_sequence(model))
 
 
 def _counts(model: ModelSpec, timed) -> dict[str, int]:
@@ -90,18 +135,20 @@ def _counts(model: ModelSpec, timed) -> dict[str, int]:
 
 
 def kernel_times(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution):
-    """(kernel name, instances per forward, device time per instance, kernels launched per
-    instance) for every kernel of a step; shapes may be arrays. For cost tables that split a step
-    by what each kernel depends on (tokens, decode context, prefill chunks)."""
-    timed = _timed(build_step(model, batch, execution), hw)
+    """(kernel name, KernelRole, instances per forward, device time per instance, kernels launched
+    per instance) for every kernel of a step; shapes may be arrays. For cost tables that split a
+    step by what each kernel depends on (its role: tokens, logit rows, decode, prefill chunks)."""
+    groups = build_step(model, batch, execution)
+    timed = timed_kernels(groups, hw)
     counts = _counts(model, timed)
-    return [(name, counts[sub], t, n) for sub, rows in timed.items() for name, _, t, n in rows]
+    return [(k.name, k.role, counts[g.sublayer], tk.time_s, tk.launched)
+            for g in groups for k, tk in zip(g.kernels, timed[g.sublayer], strict=True)]
 
 
 def step_latency(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution | None = None):
     """Vectorised path: latency for array-valued StepBatch fields, no breakdown."""
     execution = execution or Execution()
-    timed = _timed(build_step(model, batch, execution), hw)
+    timed = timed_kernels(build_step(model, batch, execution), hw)
     return _latency(model, hw, timed, execution)[0]
 
 
@@ -110,7 +157,7 @@ def evaluate_step(
 ) -> StepResult:
     """Latency, totals and per-kernel breakdown of one forward pass with scalar shapes."""
     execution = execution or Execution()
-    timed = _timed(build_step(model, batch, execution), hw)
+    timed = timed_kernels(build_step(model, batch, execution), hw)
     latency, gpu = _latency(model, hw, timed, execution)
     counts = _counts(model, timed)
     rows = []

@@ -17,16 +17,17 @@ embedding per prefill chunk and keeps it only in its embedding cache; with the c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from perfsim.cost.graph import Execution, StepBatch, build_step
+from perfsim.cost.graph import StepBatch, build_step
 from perfsim.cost.memory import memory as _memory
 from perfsim.cost.memory import require_fit
 from perfsim.cost.params import mlp_params
-from perfsim.cost.step import evaluate_step
+from perfsim.cost.step import LaunchModel, TimedKernel, evaluate_step, timed_kernels
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.ops import Attention, Elementwise, Gemm, Op
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec, VisionEncoderSpec
 from perfsim.transforms.layout import layer_spans
@@ -127,21 +128,27 @@ def _schedule_prefill(model: ModelSpec, hw: HardwareProfile, text: int, visual: 
     for i in range(len(spans)):
         keep = schedule.get(i, keep)
         per_layer.append(keep)
-    cache: dict[int, dict[str, float]] = {}
+    cache: dict[int, dict[str, list[TimedKernel]]] = {}
 
-    def times(tokens: int) -> dict[str, float]:
+    def timed(tokens: int) -> dict[str, list[TimedKernel]]:
         if tokens not in cache:
             groups = build_step(model, StepBatch(prefill_seqs=1, prefill_tokens=tokens), execution)
-            cache[tokens] = {g.sublayer: sum(float(op.time(hw)) for _, op in g.kernels) for g in groups}
+            cache[tokens] = timed_kernels(groups, hw)
         return cache[tokens]
 
-    full = times(text + visual)
-    total = full["embedding"] + full["lm_head"] + hw.efficiency_in_use.launch.graph_launch_s
-    names = model.sublayer_names
+    # one step whose sublayer instances run at their layer's token count, keyed "name@tokens"
+    full = timed(text + visual)
+    kernels = {"embedding": full["embedding"], "lm_head": full["lm_head"]}
+    sequence, names = ["embedding"], model.sublayer_names
     for span, kept in zip(spans, per_layer, strict=True):
-        t = times(max(text + int(round(visual * kept)), 1))
-        total += sum(t[names[p]] for p in span)
-    return total
+        tokens = max(text + int(round(visual * kept)), 1)
+        for p in span:
+            key = f"{names[p]}@{tokens}"
+            kernels[key] = timed(tokens)[names[p]]
+            sequence.append(key)
+    # priced as one CUDA-graph launch without host overhead, whatever `execution` says (as always)
+    graph = replace(LaunchModel.of(hw, execution), cuda_graphs=True, host_overhead_per_step_s=0.0)
+    return float(graph.step_s(kernels, sequence + ["lm_head"])[0])
 
 
 def _chunked_prefill(model: ModelSpec, hw: HardwareProfile, tokens: int, chunk: int,

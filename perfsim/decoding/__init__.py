@@ -1,12 +1,19 @@
 """Decoding strategies: how tokens are produced per forward pass, and at what cost.
 
-Adding a strategy: a frozen dataclass subclassing `DecodingStrategy`, decorated with
-`@register_decoding("name")`, implementing expected_tokens, sample_tokens and iteration_latency.
+Adding a strategy is one module (plus its test): a frozen dataclass subclassing
+`DecodingStrategy`, decorated with `@register_decoding("name")`, implementing expected_tokens and
+sample_tokens, and saying its quality (`lossless = True` or published `quality_points`); see
+`DecodingStrategy` for the hooks and README.md in this folder for an example. Every module in this
+package is imported when the package is, so the new strategy registers itself without an edit here.
 """
+
+import importlib
+import pkgutil
 
 from perfsim.decoding.autoregressive import Autoregressive
 from perfsim.decoding.base import (
     DecodingStrategy,
+    QualityPoint,
     create_decoding,
     register_decoding,
     registered_decodings,
@@ -14,6 +21,9 @@ from perfsim.decoding.base import (
 from perfsim.decoding.diffusion import BlockDiffusion, TiDAR
 from perfsim.decoding.slots import free_token_slots
 from perfsim.decoding.speculative import Speculative, expected_tokens_per_verify
+
+for _module in pkgutil.iter_modules(__path__):  # strategies added as new modules register themselves
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStrategy:
@@ -24,7 +34,7 @@ def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStra
 
 
 __all__ = [
-    "Autoregressive", "BlockDiffusion", "DecodingStrategy", "Speculative", "TiDAR",
+    "Autoregressive", "BlockDiffusion", "DecodingStrategy", "QualityPoint", "Speculative", "TiDAR",
     "expected_tokens_per_verify", "free_token_slots", "make_decoding", "register_decoding",
     "registered_decodings",
 ]

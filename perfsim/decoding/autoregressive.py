@@ -12,6 +12,8 @@ from perfsim.decoding.base import DecodingStrategy, register_decoding
 @register_decoding("autoregressive")
 @dataclass(frozen=True)
 class Autoregressive(DecodingStrategy):
+    lossless = True  # the baseline every quality factor is relative to
+
     def expected_tokens(self) -> float:
         return 1.0
 

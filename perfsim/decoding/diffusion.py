@@ -6,6 +6,11 @@ style full bidirectional diffusion) every step recomputes the whole sequence bid
 Tokens finalised per forward come from the confidence threshold and are an explicit input: a
 mean (`tokens_per_step`), a number of denoising steps per block (`steps_per_block`, e.g. from an
 R2-dLLM-style step-reduction policy), or a distribution of (tokens, probability) pairs.
+
+Quality: relative accuracy versus tokens finalised per forward (T/NFE), linearly interpolated
+between published points of the same method and clamped at the ends (no extrapolation). The points
+come from different recipes and model sizes; they say what has been reached, not a law. Pass your
+own points (`DecodingQuality(points=...)`) for your model.
 """
 
 from __future__ import annotations
@@ -15,13 +20,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from perfsim.cost.graph import StepBatch
-from perfsim.decoding.base import DecodingStrategy, register_decoding, sample_around_mean
+from perfsim.decoding.base import DecodingStrategy, QualityPoint, register_decoding, sample_around_mean
 from perfsim.errors import PerfsimInputError
 
 
 @register_decoding("block_diffusion")
 @dataclass(frozen=True)
 class BlockDiffusion(DecodingStrategy):
+    quality_method = "block_diffusion"  # explicit so subclasses share these points
+    quality_points = (
+        QualityPoint(
+            "block_diffusion",
+            1.0,
+            38.41 / 41.64,
+            "TiDAR Table 2 [P]: Block Diffusion 1.5B 38.41 vs Qwen2.5-1.5B 41.64, one token per forward",
+        ),
+        QualityPoint(
+            "block_diffusion",
+            2.6,
+            60.3 / 59.6,
+            "Fast-dLLM v2 7B avg 60.3 vs Qwen2.5-7B-Nemo-FT 59.6 [S] at threshold 0.9, ~2.6 T/NFE "
+            "(papers.md section 3, addendum 8.2 [I])",
+        ),
+    )
+
     block_size: int = 32
     sub_block_size: int = 8
     tokens_per_step: float | None = None
@@ -77,6 +99,23 @@ class TiDAR(DecodingStrategy):
     acceptance outcome bidirectionally (TiDAR, papers.md section 2). Slots per forward default to
     k + k (k + 1): the k drafts to verify plus a k-token mask block for each of the k + 1 possible
     accepted prefixes; pass `slots_per_forward` when the mask layout differs."""
+
+    quality_method = "tidar"
+    quality_points = (
+        QualityPoint(
+            "tidar",
+            7.45,
+            44.03 / 41.64,
+            "TiDAR 1.5B avg 44.03 at 7.45 T/NFE vs Qwen2.5-1.5B 41.64 (TiDAR Table 2 [P])",
+        ),
+        QualityPoint(
+            "tidar",
+            8.24,
+            (63.90 + 65.31) / 2 / 68.09,
+            "TiDAR 8B avg 63.90 / 65.31 (trust AR / diff) at 8.23-8.25 T/NFE vs Qwen3-8B 68.09 "
+            "(TiDAR Table 2 [P])",
+        ),
+    )
 
     draft_len: int = 16
     tokens_per_forward: float = 1.0

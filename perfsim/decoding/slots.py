@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.graph import StepBatch
 from perfsim.cost.step import step_latency
 from perfsim.io.load import load_hardware, load_model
+from perfsim.spec.deployment import Execution
 
 DEFAULT_SLOTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 

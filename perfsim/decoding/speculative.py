@@ -26,7 +26,8 @@ from perfsim.cost.graph import StepBatch
 from perfsim.cost.step import step_latency
 from perfsim.decoding.base import DecodingStrategy, register_decoding
 from perfsim.errors import PerfsimInputError
-from perfsim.spec.model import AttentionSpec, LinearAttentionSpec, Mamba2Spec, ModelSpec
+from perfsim.layers import layer_kind
+from perfsim.spec.model import ModelSpec
 
 
 def expected_tokens_per_verify(probabilities) -> float:
@@ -36,10 +37,10 @@ def expected_tokens_per_verify(probabilities) -> float:
 
 def _single_layer_drafter(target: ModelSpec, kind: str) -> ModelSpec:
     """One decoder layer with the target's first mixer and FFN, plus the target's lm_head."""
-    mixer = next(n for n, s in target.operators.items()
-                 if isinstance(s, AttentionSpec | Mamba2Spec | LinearAttentionSpec))
-    attn = next((n for n, s in target.operators.items() if isinstance(s, AttentionSpec)), mixer)
-    ffn = next((n for n, s in target.operators.items() if s.type in ("mlp", "moe")), None)
+    kinds = {n: layer_kind(s) for n, s in target.operators.items()}
+    mixer = next(n for n, k in kinds.items() if k.mixes_tokens)
+    attn = next((n for n, k in kinds.items() if k.softmax_attention), mixer)
+    ffn = next((n for n, k in kinds.items() if k.channel_mixer), None)
     ops = [attn] + ([ffn] if ffn else [])
     data = target.model_dump()
     data.update(id=f"{target.id}-{kind}-drafter", display_name=f"{kind} drafter of {target.id}",
@@ -52,6 +53,10 @@ def _single_layer_drafter(target: ModelSpec, kind: str) -> ModelSpec:
 @register_decoding("speculative")
 @dataclass(frozen=True)
 class Speculative(DecodingStrategy):
+    # Speculative sampling with the rejection rule reproduces the target's output distribution
+    # exactly (Leviathan et al. 2023, arXiv 2211.17192; Chen et al. 2023, arXiv 2302.01318).
+    lossless = True
+
     k: int
     acceptance: float | tuple[float, ...] | None = None
     mean_accepted_tokens: float | None = None
@@ -77,6 +82,7 @@ class Speculative(DecodingStrategy):
     def _per_position(self) -> np.ndarray:
         if self.acceptance is None:  # the i.i.d. alpha that reproduces the measured mean
             target = self.mean_accepted_tokens
+            assert target is not None  # __post_init__ requires exactly one of the two
             if target >= self.k + 1 - 1e-12:
                 alpha = 1.0
             elif target <= 1 + 1e-12:

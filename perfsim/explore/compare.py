@@ -12,39 +12,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perfsim.cost.graph import Execution
 from perfsim.cost.memory import kv_bytes_per_seq
-from perfsim.cost.memory import memory as _memory
 from perfsim.cost.params import model_params
-from perfsim.cost.request import generate
+from perfsim.cost.request import generate, max_batch_throughput
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.sim import Batch, EngineConfig, simulate_serving
+from perfsim.spec.deployment import Execution
 
 #: Batch ceiling when searching the best throughput (vLLM's max_num_seqs on large GPUs).
 MAX_BATCH = 1024
-#: Prefill chunk assumed for memory limits (vLLM's default on >= 70 GiB GPUs).
-CHUNK_TOKENS = 8192
 
 
 def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch: int | None):
-    """(result, batch) at `batch`, or the best tokens/s over powers of two up to the max batch."""
-    mem = _memory(model, hw, 1, prompt + output, tensor_parallel=execution.tensor_parallel,
-                  prefill_chunk_tokens=CHUNK_TOKENS)
-    if mem.max_batch < 1:
-        raise PerfsimInputError(mem.explain(model.id, hw.id, 1, prompt + output))
-    if batch is not None:
-        if batch > mem.max_batch:
-            raise PerfsimInputError(f"batch {batch} does not fit {model.id} on {hw.id} at context "
-                                    f"{prompt + output} (max batch {mem.max_batch}).")
-        candidates = [batch]
-    else:
-        top = min(mem.max_batch, MAX_BATCH)
-        candidates = sorted({top, *(2**i for i in range(top.bit_length()) if 2**i <= top)})
-    runs = [(generate(model, hw, b, prompt, output, execution=execution, check_memory=False), b)
-            for b in candidates]
-    best = max(runs, key=lambda rb: rb[0].tokens_per_s)
-    return best, mem
+    """The shared max-batch throughput with compare's own choices: context prompt + output (meta
+    tokens not counted), the batch capped at MAX_BATCH and the best of the powers of two below it."""
+    return max_batch_throughput(model, hw, prompt, output, context_len=prompt + output, execution=execution,
+                                batch=batch, batch_ceiling=MAX_BATCH, powers_of_two=True)
 
 
 def compare(base, variant, hw, *, prompt_len: int = 1024, output_len: int = 1024,
@@ -61,8 +45,9 @@ def compare(base, variant, hw, *, prompt_len: int = 1024, output_len: int = 1024
     pb, pv = model_params(base), model_params(variant)
     rows += [("parameters", "1e9", pb.total / 1e9, pv.total / 1e9, None),
              ("active parameters", "1e9", pb.active / 1e9, pv.active / 1e9, None)]
-    (best_b, bb), mem_b = _throughput(base, hw, prompt_len, out_b, execution, batch)
-    (best_v, bv), mem_v = _throughput(variant, hw, prompt_len, out_v, execution, batch)
+    peak_b = _throughput(base, hw, prompt_len, out_b, execution, batch)
+    peak_v = _throughput(variant, hw, prompt_len, out_v, execution, batch)
+    (best_b, bb, mem_b), (best_v, bv, mem_v) = ((p.result, p.batch, p.memory) for p in (peak_b, peak_v))
     one_b = generate(base, hw, 1, prompt_len, out_b, execution=execution, check_memory=False)
     one_v = generate(variant, hw, 1, prompt_len, out_v, execution=execution, check_memory=False)
     rows += [

@@ -2,21 +2,23 @@
 
 A design is `n_layers` token-mixing layers, each followed by an FFN sublayer (the Nemotron-H /
 Nemotron-Flash layout), with a per-layer choice of mixer (attention, sliding-window attention,
-Mamba2, DeltaNet, Gated DeltaNet, GLA) and of FFN (dense SwiGLU MLP or MoE). Conventions follow the
-bundled Nemotron-Flash description (models/nemotron-flash-1b.yaml): Mamba2 expand 2 with 64-wide
-heads and state 128; linear attention with q/k/v widths equal to the hidden size; SWA window 512
-(the Nemotron-Flash operator study). MoE experts are sized so that top-k experts cost what the
+Mamba2, DeltaNet, Gated DeltaNet, GLA) and of FFN (dense SwiGLU MLP or MoE). Every mixer other
+than attention is the attention layer replaced by the one recipe of `perfsim.transforms.sizing`
+(shared with the hybridise transform and the dashboard), so a design with some Mamba2 layers is
+the all-attention design hybridised. MoE experts are sized so that top-k experts cost what the
 dense FFN costs per token (iso-active-FLOP), so the MoE choice trades memory for quality.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from numbers import Integral
 
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.spec.model import ModelSpec
+from perfsim.spec.model import AttentionSpec, ModelSpec
+from perfsim.transforms.sizing import REPLACEMENTS, replacement
 
 MIXERS = ("attention", "sliding_window", "mamba2", "deltanet", "gated_deltanet", "gla")
 FFNS = ("mlp", "moe")
@@ -81,61 +83,43 @@ class HybridDesign:
     def to_model(self) -> ModelSpec:
         """The ModelSpec of this design; an impossible shape is one sentence naming the field."""
         mixers, ffns = self.layer_kinds()
+        for field in ("window", "mamba_head_dim", "mamba_state", "num_kv_heads"):
+            value = getattr(self, field)
+            if field == "num_kv_heads" and not value:  # None or 0: the default
+                continue
+            if not (isinstance(value, Integral) and int(value) >= 1):
+                raise PerfsimInputError(f"design: {field} must be a positive integer (got {value!r}).")
         h, heads = self.hidden_size, self.num_heads
         if heads < 1 or h % heads:
             raise PerfsimInputError(f"design: hidden_size ({h}) must be a multiple of num_heads ({heads}).")
         kv = self.num_kv_heads or max(heads // 4, 1)
         if heads % kv:
             raise PerfsimInputError(f"design: num_heads ({heads}) must be a multiple of num_kv_heads ({kv}).")
-        head_dim = h // heads
         inner = max(64, int(round(self.ffn_ratio * h / 64)) * 64)
-        ops = {
-            "attention": {"type": "attention", "num_heads": heads, "num_kv_heads": kv, "head_dim": head_dim},
-            "sliding_window": {
-                "type": "attention",
-                "num_heads": heads,
-                "num_kv_heads": kv,
-                "head_dim": head_dim,
-                "window": min(self.window, self.max_context_len),
-            },
-            "mamba2": {
-                "type": "mamba2",
-                "num_heads": max(2 * h // self.mamba_head_dim, 1),
-                "head_dim": self.mamba_head_dim,
-                "state_size": self.mamba_state,
-                "chunk_size": 128,
-            },
-            "mlp": {"type": "mlp", "intermediate_size": inner, "activation": "swiglu"},
-            "moe": {
-                "type": "moe",
-                "num_experts": self.moe_experts,
-                "top_k": self.moe_top_k,
-                "expert_intermediate_size": max(64, int(round(inner / self.moe_top_k / 64)) * 64),
-            },
-        }
-        for variant in ("deltanet", "gated_deltanet", "gla"):
-            ops[variant] = {
-                "type": "linear_attention",
-                "variant": variant,
-                "num_heads": heads,
-                "head_k_dim": head_dim,
-                "head_v_dim": head_dim,
-            }
+        ops = {"mlp": {"type": "mlp", "intermediate_size": inner, "activation": "swiglu"},
+               "moe": {"type": "moe", "num_experts": self.moe_experts, "top_k": self.moe_top_k,
+                       "expert_intermediate_size": max(64, int(round(inner / self.moe_top_k / 64)) * 64)}}
         pattern = "".join(_LETTER[m] + _LETTER[f] for m, f in zip(mixers, ffns, strict=True))
         used = set(mixers) | set(ffns)
-        data = {
-            "id": self.design_id,
-            "display_name": self.design_id,
-            "source": {"url": "synthetic: perfsim.explore.design.HybridDesign", "note": str(asdict(self))},
-            "hidden_size": h,
-            "vocab_size": self.vocab_size,
-            "tie_embeddings": self.tie_embeddings,
-            "max_context_len": self.max_context_len,
-            "operators": {k: v for k, v in ops.items() if k in used},
-            "layer_pattern": pattern,
-            "pattern_ops": {_LETTER[k]: k for k in used},
-        }
         try:
-            return ModelSpec.model_validate(data)
+            attention = AttentionSpec(num_heads=heads, num_kv_heads=kv, head_dim=h // heads)
+            ops["attention"] = attention.model_dump()
+            ops.update({kind: replacement(kind, attention, h, self.max_context_len, window=self.window,
+                                          mamba_head_dim=self.mamba_head_dim,
+                                          mamba_state=self.mamba_state).model_dump()
+                        for kind in REPLACEMENTS if kind in used})
+            return ModelSpec.model_validate({
+                "id": self.design_id,
+                "display_name": self.design_id,
+                "source": {"url": "synthetic: perfsim.explore.design.HybridDesign",
+                           "note": str(asdict(self))},
+                "hidden_size": h,
+                "vocab_size": self.vocab_size,
+                "tie_embeddings": self.tie_embeddings,
+                "max_context_len": self.max_context_len,
+                "operators": {k: v for k, v in ops.items() if k in used},
+                "layer_pattern": pattern,
+                "pattern_ops": {_LETTER[k]: k for k in used},
+            })
         except ValidationError as exc:
             raise describe_validation_error(f"design {self.design_id}", exc) from None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from perfsim.errors import PerfsimInputError
+from perfsim.extras import require
 from perfsim.registry import Registry
 
 
@@ -72,12 +72,7 @@ class Ray(SweepExecutor):
     workers: int | None = None
 
     def run(self, fn, tasks):
-        try:
-            import ray
-        except ImportError:
-            raise PerfsimInputError(
-                "the ray executor needs Ray: pip install 'perfsim[distributed]'."
-            ) from None
+        ray = require("ray", extra="distributed", feature="the ray executor")
         started = not ray.is_initialized()
         if started:
             ray.init(

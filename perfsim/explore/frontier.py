@@ -13,13 +13,12 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from perfsim.accuracy import DecodingQuality, make_accuracy
-from perfsim.cost.graph import Execution
-from perfsim.cost.params import model_params
-from perfsim.cost.workloads import evaluate_workloads
+from perfsim.accuracy import make_accuracy
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
+from perfsim.explore.score import score_design
 from perfsim.io.load import load_hardware, load_model
+from perfsim.spec.deployment import Execution
 
 DEFAULT_OBJECTIVES = {"e2e_s": "min", "accuracy": "max"}
 
@@ -78,29 +77,24 @@ def evaluate_frontier(
         raise PerfsimInputError("evaluate_frontier needs at least one design.")
     devices = [load_hardware(h) for h in (hardware if isinstance(hardware, list | tuple) else [hardware])]
     acc_model, strategy = make_accuracy(accuracy), make_decoding(decoding)
-    factor, quality_source = DecodingQuality().factor(strategy)
     rows = []
     for model in models:
-        counts = model_params(model)
-        estimate = acc_model(model)
-        source = estimate.source if factor == 1.0 else f"{estimate.source}; x{factor:.3f} ({quality_source})"
         for hw in devices:
-            cols = evaluate_workloads(
-                model, hw, batch, prompt_len, output_len, decoding=strategy, execution=execution
-            )
+            score = score_design(model, hw, batch, prompt_len, output_len, decoding=strategy,
+                                 accuracy=acc_model, execution=execution)
             rows.append(
                 {
-                    "design": model.id,
-                    "hardware": hw.id,
-                    "params": counts.total,
-                    "active_params": counts.active,
+                    "design": score.design,
+                    "hardware": score.hardware,
+                    "params": score.params,
+                    "active_params": score.active_params,
                     "batch": batch,
                     "prompt_len": prompt_len,
                     "output_len": output_len,
-                    "decoding": strategy.describe(),
-                    **{k: v[0].item() for k, v in cols.items()},
-                    "accuracy": estimate.accuracy * factor,
-                    "accuracy_source": source,
+                    "decoding": score.decoding,
+                    **score.first(),
+                    "accuracy": score.accuracy,
+                    "accuracy_source": score.accuracy_note,
                 }
             )
     frame = pd.DataFrame(rows)

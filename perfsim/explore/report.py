@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from perfsim.cost.memory import memory
+from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, memory
 from perfsim.cost.params import model_params
-from perfsim.cost.request import generate
+from perfsim.cost.request import generate, max_batch_throughput
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 
@@ -33,11 +33,11 @@ def headline_report(models=DEFAULT_MODELS, hardware=DEFAULT_HARDWARE, prompt_len
                              "weights_gb": single.weights_bytes / 1e9, "max_batch": 0})
                 continue
             one = generate(model, hw, 1, prompt_len, output_len)
-            max_batch = memory(model, hw, 1, context, prefill_chunk_tokens=8192).max_batch
             try:
-                full = generate(model, hw, max_batch, prompt_len, output_len, check_memory=False)
-                peak_tps = full.tokens_per_s
+                peak = max_batch_throughput(model, hw, prompt_len, output_len)
+                max_batch, peak_tps = peak.batch, peak.result.tokens_per_s
             except PerfsimInputError:
+                max_batch = memory(model, hw, 1, context, prefill_chunk_tokens=PREFILL_CHUNK_TOKENS).max_batch
                 peak_tps = float("nan")
             rows.append({**row, "fits": True, "weights_gb": single.weights_bytes / 1e9,
                          "ttft_ms": one.ttft_s * 1e3, "tpot_ms": one.tpot_s * 1e3,

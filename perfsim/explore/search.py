@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from perfsim.accuracy import DecodingQuality, make_accuracy
-from perfsim.cost.params import model_params
-from perfsim.cost.workloads import evaluate_workloads
+from perfsim.accuracy import make_accuracy
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.design import HybridDesign
 from perfsim.explore.frontier import pareto_mask
+from perfsim.explore.score import score_design
 from perfsim.explore.space import Bound, Choices, Range, Space, Workload, load_space
+from perfsim.extras import require
 from perfsim.io.load import load_hardware
 
 METRICS = (
@@ -102,7 +102,7 @@ def search(
     """NSGA-II over `space` (Space, mapping or space.yaml path); keyword arguments override the
     space's objectives, constraints ({metric: {min, max}}), hardware (one device), budget
     (trials), workload, accuracy and decoding."""
-    import optuna
+    optuna = require("optuna", extra="search", feature="design search")
 
     space = load_space(space)
     if not space.search:
@@ -126,7 +126,6 @@ def search(
         if isinstance(dec, dict)
         else make_decoding(dec)
     )
-    factor, _ = DecodingQuality().factor(strategy)
     layers = _max_layers(space)
     rows: list[dict] = []
 
@@ -154,15 +153,13 @@ def search(
             row.update(design=design.design_id, valid=False, fits=False, reason=str(exc))
             violations = [1.0] * (len(bounds) + 1)
         else:
-            counts = model_params(model)
-            cols = evaluate_workloads(
-                model, hw, work.batch, work.prompt_len, work.output_len, decoding=strategy
-            )
+            score = score_design(model, hw, work.batch, work.prompt_len, work.output_len,
+                                 decoding=strategy, accuracy=acc_model)
             metrics = {
-                "params": counts.total,
-                "active_params": counts.active,
-                **{k: v[0].item() for k, v in cols.items()},
-                "accuracy": acc_model(model).accuracy * factor,
+                "params": score.params,
+                "active_params": score.active_params,
+                **score.first(),
+                "accuracy": score.accuracy,
             }
             row.update(design=model.id, valid=True, reason="", **metrics)
             violations = [0.0 if metrics["fits"] else 1.0]

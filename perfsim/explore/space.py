@@ -97,6 +97,10 @@ class Bound(_Strict):
         return self
 
 
+def _default_objectives() -> dict[str, Literal["min", "max"]]:
+    return {"e2e_s": "min", "accuracy": "max"}
+
+
 class Space(_Strict):
     model: str | None = None
     architecture: dict[str, Any] | None = None
@@ -109,9 +113,7 @@ class Space(_Strict):
     samples: int = Field(default=1000, ge=1)
     seed: int = 0
     search: dict[str, Values] = Field(default_factory=dict)
-    objectives: dict[str, Literal["min", "max"]] = Field(
-        default_factory=lambda: {"e2e_s": "min", "accuracy": "max"}
-    )
+    objectives: dict[str, Literal["min", "max"]] = Field(default_factory=_default_objectives)
     constraints: dict[str, Bound] = Field(default_factory=dict)
     budget: int = Field(default=100, ge=1)
 

@@ -1,9 +1,10 @@
 """Sweeps: evaluate every point of a design space, vectorised over the workload fields.
 
 Points that share the structural fields (model, architecture, hardware, decoding) form one task:
-its model is built once and all its (batch, prompt_len, output_len) points are priced in one
-vectorised call (`perfsim.cost.workloads`). Tasks run on an executor (local, process pool or Ray);
-results stream to CSV or parquet as they arrive, with an optional progress callback.
+its model is built once and all its (batch, prompt_len, output_len) points are scored in one
+vectorised call (`perfsim.explore.score`, the scorer frontier and search use too). Tasks run on an
+executor (local, process pool or Ray); results stream to CSV or parquet as they arrive, with an
+optional progress callback.
 """
 
 from __future__ import annotations
@@ -13,28 +14,30 @@ import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from perfsim.accuracy import DecodingQuality, make_accuracy
-from perfsim.cost.params import model_params
-from perfsim.cost.workloads import evaluate_workloads
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError, describe_validation_error
 from perfsim.explore.design import HybridDesign
 from perfsim.explore.executors import make_executor
+from perfsim.explore.score import score_design
 from perfsim.explore.space import WORKLOAD_FIELDS, Space, load_space
+from perfsim.extras import require
 from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
 
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
 
 def _set_path(data: dict, path: str, value, what: str) -> None:
     keys = path.split(".")
-    node = data
+    node: dict | list | None = data
     for key in keys[:-1]:
         node = node[int(key)] if isinstance(node, list) else node.get(key) if isinstance(node, dict) else None
         if node is None:
@@ -66,6 +69,7 @@ def build(space: Space, point: dict[str, Any]) -> tuple[ModelSpec, HardwareProfi
     if space.architecture is not None:
         model = HybridDesign(**{**space.architecture, **picked}).to_model()
     else:
+        assert space.model is not None  # Space requires exactly one of model and architecture
         model = load_model(space.model)
     model = _overridden(
         model, ModelSpec, {k[6:]: v for k, v in point.items() if k.startswith("model.")}, "model"
@@ -84,30 +88,25 @@ def evaluate_task(task: tuple[dict, dict, dict]) -> pd.DataFrame:
     space_data, structural, work = task
     space = Space.model_validate(space_data)
     model, hw, strategy = build(space, structural)
-    counts = model_params(model)
-    estimate = make_accuracy(space.accuracy)(model)
-    factor, _ = DecodingQuality().factor(strategy)
-    cols = evaluate_workloads(
-        model, hw, work["batch"], work["prompt_len"], work["output_len"], decoding=strategy
-    )
-    frame = pd.DataFrame(
+    score = score_design(model, hw, work["batch"], work["prompt_len"], work["output_len"],
+                         decoding=strategy, accuracy=space.accuracy)
+    return pd.DataFrame(
         {
             "point": work["point"],
             **{k: v for k, v in structural.items()},
-            "design": model.id,
-            "hardware": hw.id,
-            "decoding": strategy.describe(),
-            "params": counts.total,
-            "active_params": counts.active,
+            "design": score.design,
+            "hardware": score.hardware,
+            "decoding": score.decoding,
+            "params": score.params,
+            "active_params": score.active_params,
             "batch": work["batch"],
             "prompt_len": work["prompt_len"],
             "output_len": work["output_len"],
-            **cols,
-            "accuracy": estimate.accuracy * factor,
-            "accuracy_source": estimate.source,
+            **score.columns,
+            "accuracy": score.accuracy,
+            "accuracy_source": score.accuracy_source,
         }
     )
-    return frame
 
 
 def _groups(space: Space):
@@ -137,14 +136,14 @@ def _groups(space: Space):
         else np.zeros((0, 1), dtype=np.int64)
     )
     work = {f: np.full(w_index.shape[1], base[f], dtype=np.int64) for f in WORKLOAD_FIELDS}
-    for row, key in zip(w_index, w_keys, strict=True):
-        work[key[9:]] = np.asarray(lists[key], dtype=np.int64)[row]
+    for row, w_key in zip(w_index, w_keys, strict=True):
+        work[w_key[9:]] = np.asarray(lists[w_key], dtype=np.int64)[row]
     for combo in itertools.product(*(range(len(lists[k])) for k in s_keys)):
         chosen = dict(zip(s_keys, combo, strict=True))
-        index = [
+        multi_index = [
             np.full(w_index.shape[1], chosen[k]) if k in chosen else w_index[w_keys.index(k)] for k in keys
         ]
-        yield {k: lists[k][i] for k, i in chosen.items()}, np.ravel_multi_index(index, shape), work
+        yield {k: lists[k][i] for k, i in chosen.items()}, np.ravel_multi_index(multi_index, shape), work
 
 
 def plan(space: Space, chunk_points: int = 20000) -> list[tuple[dict, dict, dict]]:
@@ -165,7 +164,7 @@ class _Sink:
         self.path = Path(path) if path else None
         if self.path and self.path.suffix not in (".csv", ".parquet"):
             raise PerfsimInputError(f"{self.path}: output must end in .csv or .parquet.")
-        self.writer = None
+        self.writer: pq.ParquetWriter | None = None
         self.header = True
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -175,8 +174,8 @@ class _Sink:
             frame.to_csv(self.path, mode="w" if self.header else "a", header=self.header, index=False)
             self.header = False
             return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        pa = require("pyarrow", extra="parquet", feature="parquet output")
+        pq = require("pyarrow.parquet", extra="parquet", feature="parquet output")
 
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self.writer is None:
@@ -206,9 +205,11 @@ def sweep(
     tasks = plan(space, chunk_points)
     total = sum(len(t[2]["point"]) for t in tasks)
     runner = make_executor(executor, address=address, workers=workers)
-    sink, frames, done = _Sink(out), [], 0
+    sink, done = _Sink(out), 0
+    frames: list[pd.DataFrame] = []
     try:
         for _, frame in runner.run(evaluate_task, tasks):
+            assert isinstance(frame, pd.DataFrame)  # what evaluate_task returns
             sink.write(frame)
             frames.append(frame)
             done += len(frame)

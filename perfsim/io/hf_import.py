@@ -1,7 +1,8 @@
 """Hugging Face config.json -> perfsim model description, for the common families.
 
-Supported `model_type`s: llama, mistral, qwen2, qwen3, qwen3_moe, gpt_oss, mixtral, nemotron_h.
-Anything else raises one sentence listing the supported types (no guessing).
+Supported `model_type`s: llama, mistral, qwen2, qwen3, qwen3_moe, gpt_oss, mixtral, nemotron_h,
+deepseek_v2, deepseek_v3. Anything else raises one sentence listing the supported types (no
+guessing). An FP8 `quantization_config` (DeepSeek-V3's release) makes the weights fp8.
 """
 
 from __future__ import annotations
@@ -48,6 +49,48 @@ def _layout_transformer(cfg: dict, source: str, mixer_ops: dict, ffn: dict) -> d
     return {"operators": operators, "blocks": blocks}
 
 
+def _layout_deepseek(cfg: dict, source: str) -> dict:
+    """MLA in every layer; a dense MLP in the first `first_k_dense_replace` layers and wherever
+    the layer index is not a multiple of `moe_layer_freq`, MoE elsewhere (HF DeepseekV2/V3
+    DecoderLayer). The multi-token-prediction layers (num_nextn_predict_layers) are not part of
+    the base model."""
+    layers = _require(cfg, "num_hidden_layers", source)
+    attn = {"type": "mla", "num_heads": _require(cfg, "num_attention_heads", source),
+            "q_lora_rank": cfg.get("q_lora_rank"), "kv_lora_rank": _require(cfg, "kv_lora_rank", source),
+            "qk_nope_head_dim": _require(cfg, "qk_nope_head_dim", source),
+            "qk_rope_head_dim": _require(cfg, "qk_rope_head_dim", source),
+            "v_head_dim": _require(cfg, "v_head_dim", source)}
+    operators = {"attn": attn, "mlp": {"type": "mlp", "intermediate_size": _require(cfg, "intermediate_size",
+                                                                                   source)}}
+    dense, freq = cfg.get("first_k_dense_replace", 0), cfg.get("moe_layer_freq", 1)
+    routed = cfg.get("n_routed_experts")
+    kinds = ["moe" if routed and i >= dense and i % freq == 0 else "mlp" for i in range(layers)]
+    if "moe" in kinds:
+        width = _require(cfg, "moe_intermediate_size", source)
+        shared = cfg.get("n_shared_experts") or 0
+        operators["moe"] = {"type": "moe", "num_experts": routed,
+                            "top_k": _require(cfg, "num_experts_per_tok", source),
+                            "expert_intermediate_size": width, "num_shared_experts": shared,
+                            "shared_intermediate_size": width if shared else 0,
+                            # noaux_tc routing adds a learned per-expert score correction bias
+                            "router_bias": cfg.get("topk_method") == "noaux_tc"}
+    if "mlp" not in kinds:
+        del operators["mlp"]
+    blocks: list[dict] = []
+    for kind in kinds:  # runs of identical layers become repeated blocks
+        if blocks and blocks[-1]["ops"][1] == kind:
+            blocks[-1]["repeat"] += 1
+        else:
+            blocks.append({"repeat": 1, "ops": ["attn", kind]})
+    return {"operators": operators, "blocks": blocks}
+
+
+def _weight_dtype(cfg: dict) -> str:
+    if (cfg.get("quantization_config") or {}).get("quant_method") == "fp8":
+        return "fp8"
+    return _DTYPES.get(str(cfg.get("torch_dtype") or cfg.get("dtype")), "bf16")
+
+
 def model_from_hf_config(cfg: dict, source: str = "config.json") -> ModelSpec:
     kind = cfg.get("model_type")
     name = cfg.get("_name_or_path") or f"hf-{kind}"
@@ -59,7 +102,7 @@ def model_from_hf_config(cfg: dict, source: str = "config.json") -> ModelSpec:
         "vocab_size": _require(cfg, "vocab_size", source),
         "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)),
         "max_context_len": cfg.get("max_position_embeddings") or 4096,
-        "dtypes": {"weights": _DTYPES.get(cfg.get("torch_dtype") or cfg.get("dtype"), "bf16"),
+        "dtypes": {"weights": _weight_dtype(cfg),
                    "activations": "bf16", "kv_cache": "bf16"},
     }
     qwen3 = kind in ("qwen3", "qwen3_moe")
@@ -114,8 +157,11 @@ def model_from_hf_config(cfg: dict, source: str = "config.json") -> ModelSpec:
         if "-" not in pattern:
             del layout["operators"]["mlp"]
             del layout["pattern_ops"]["-"]
+    elif kind in ("deepseek_v2", "deepseek_v3"):
+        layout = _layout_deepseek(cfg, source)
     else:
-        supported = "llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt_oss, nemotron_h"
+        supported = ("llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt_oss, nemotron_h, deepseek_v2, "
+                     "deepseek_v3")
         raise PerfsimInputError(f"{source}: field 'model_type' is {kind!r}; supported: {supported}.")
     try:
         return ModelSpec.model_validate({**common, **layout})

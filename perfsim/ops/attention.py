@@ -41,6 +41,8 @@ class Attention(Op):
 
     `kv_len` is the total number of keys per sequence including the new tokens. Decode phase is
     q_len new tokens (1, or k+1 for speculative verification) against a cached prefix.
+    `v_head_dim` (default `head_dim`) is the value/output width per head; `shared_kv` means the
+    values are the keys' first `v_head_dim` values, so only keys are read (MLA's absorbed latent).
     """
 
     phase: Literal["prefill", "decode"]
@@ -54,6 +56,8 @@ class Attention(Op):
     dtype: str = "bf16"
     kv_dtype: str | None = None
     causal: bool = True
+    v_head_dim: int | None = None
+    shared_kv: bool = False
 
     def __post_init__(self) -> None:
         if self.phase not in ("prefill", "decode"):
@@ -67,15 +71,27 @@ class Attention(Op):
             return self.kv_len
         return np.minimum(self.kv_len, self.window + self.q_len - 1)
 
+    def _flops_per_score(self) -> float:
+        """QK^T and PV FLOPs per (query, key, head)."""
+        if self.v_head_dim is None:
+            return 4.0 * self.head_dim
+        return 2.0 * (self.head_dim + self.v_head_dim)
+
     def cost(self) -> Cost:
         a = DTYPE_BYTES[self.dtype]
         kv_b = DTYPE_BYTES[self.kv_dtype or self.dtype]
         scores = self.batch * self.num_heads * visible_keys(
             self.q_len, self.kv_len, self.window, self.causal
         )
-        flops = 4.0 * self.head_dim * scores
-        q_and_o = 2.0 * self.batch * self.q_len * self.num_heads * self.head_dim * a
-        kv = 2.0 * self.batch * self._keys_read() * self.num_kv_heads * self.head_dim * kv_b
+        flops = self._flops_per_score() * scores
+        if self.v_head_dim is None and not self.shared_kv:
+            q_and_o = 2.0 * self.batch * self.q_len * self.num_heads * self.head_dim * a
+            kv = 2.0 * self.batch * self._keys_read() * self.num_kv_heads * self.head_dim * kv_b
+        else:
+            dv = self.head_dim if self.v_head_dim is None else self.v_head_dim
+            per_key = self.head_dim if self.shared_kv else self.head_dim + dv
+            q_and_o = self.batch * self.q_len * self.num_heads * (self.head_dim + dv) * a
+            kv = self.batch * self._keys_read() * self.num_kv_heads * per_key * kv_b
         return Cost(flops, q_and_o + kv)
 
     def _terms(self, hw):
@@ -87,7 +103,7 @@ class Attention(Op):
         scores = visible_keys(self.q_len, self.kv_len, self.window, self.causal)
         if self.causal:  # diagonal blocks are computed in full
             scores = np.minimum(scores + self.q_len * eff.tile_q / 2, self.q_len * self.kv_len)
-        flops = 4.0 * self.head_dim * self.batch * self.num_heads * scores
+        flops = self._flops_per_score() * self.batch * self.num_heads * scores
         if self.phase == "prefill":
             ctas = self.batch * self.num_heads * np.ceil(self.q_len / eff.tile_q)
             u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)

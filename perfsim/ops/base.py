@@ -32,7 +32,25 @@ class Cost:
 
 
 class Op:
-    """Base of all operators. Subclasses set `family` and implement `cost` and `time`."""
+    """Base of all operators (kernel families), the extension point of `perfsim.ops`.
+
+    A subclass is a frozen dataclass of shapes (floats or broadcastable numpy arrays; use numpy
+    ufuncs only, never branch on a shape value), registered with `@register_op("family")` (the
+    name in breakdowns and calibration blocks; it is also written to `cls.family`).
+
+    Must implement:
+        cost() -> Cost
+            FLOPs (one FMA = 2) and bytes moved to/from device memory.
+        time(hw) -> float | np.ndarray
+            Device seconds on profile `hw` when launched back to back, from the profile's
+            efficiency block for this family (e.g. `roofline_time(...)`); zero where no work.
+
+    May override:
+        bound(hw) -> str
+            'compute', 'memory' or 'overhead' (default 'memory'; `dominant(...)` helps).
+        kernels (class attribute) / kernel_count (property)
+            Kernels launched per call; launch overhead and CUDA-graph costs scale with it.
+    """
 
     family: ClassVar[str] = "op"
     #: Kernels launched; launch overhead and CUDA-graph node costs scale with it.
@@ -84,7 +102,7 @@ register_op = _OPS.register
 registered_ops = _OPS.as_dict
 
 
-def kernel_time(hw: HardwareProfile, op: Op) -> float:
+def kernel_time(hw: HardwareProfile, op: Op) -> float | np.ndarray:
     """Seconds one op takes on a profile (a float for scalar shapes, an array otherwise)."""
     t = op.time(hw)
     return float(t) if np.ndim(t) == 0 else t

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.graph import StepBatch
 from perfsim.cost.memory import weight_bytes
 from perfsim.cost.step import evaluate_step
 from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.rollout.config import RolloutConfig
 from perfsim.sim import Batch, EngineConfig, simulate_serving
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
 

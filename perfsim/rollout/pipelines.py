@@ -38,6 +38,23 @@ class Interval:
 
 
 class Pipeline:
+    """Base class of RL step pipelines (the extension point of `perfsim.rollout`).
+
+    Registered with `@register_pipeline("name")` (the name `RolloutConfig(pipeline=...)` and the
+    CLI use; it is also written to `cls.name`); created with no arguments.
+
+    Must implement:
+        schedule(phases, colocated) -> list[Interval]
+            Place every step's generation, training and sync on the pools (`_pools(colocated)`:
+            one "colocated" pool, or "generation" and "training"); intervals on one pool must not
+            overlap. `sequential(...)` is the on-policy building block.
+
+    May override:
+        off_policy_steps (class attribute)
+            Policy versions between the weights that generated a step's rollouts and those
+            trained (0 on-policy; 1 for one-step-off-policy overlap).
+    """
+
     name = "pipeline"
     #: Policy versions between the weights that generated a step's rollouts and those trained.
     off_policy_steps = 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,8 +101,9 @@ class RolloutResult:
     def to_chrome_trace(self, path: str | os.PathLike) -> None:
         """The timeline as a Chrome/Perfetto trace: one track per pool."""
         pools = {p: i for i, p in enumerate(sorted(self.timeline.pool.unique()))}
+        rows: Iterable[Any] = self.timeline.itertuples()  # named tuples, typed only at run time
         events = [{"name": r.phase, "ph": "X", "pid": pools[r.pool], "tid": 0, "ts": r.start_s * 1e6,
                    "dur": r.duration_s * 1e6, "args": {"step": int(r.step), "pool": r.pool}}
-                  for r in self.timeline.itertuples()]
+                  for r in rows]
         with open(path, "w") as fh:
             json.dump({"traceEvents": events, "displayTimeUnit": "ms"}, fh)

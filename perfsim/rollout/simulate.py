@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import is_dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.rollout.config import RolloutConfig
@@ -17,11 +18,13 @@ from perfsim.rollout.plan import RolloutPlanner
 from perfsim.rollout.result import RolloutResult, timeline_frame
 
 
-def _strategy_at(cfg: RolloutConfig, step: int):
+def _strategy_at(cfg: RolloutConfig, step: int) -> DecodingStrategy:
     if cfg.acceptance_by_step is None:
         return cfg.decoding
     schedule = cfg.acceptance_by_step
-    return replace(cfg.decoding, acceptance=schedule[min(step, len(schedule) - 1)],
+    strategy = cfg.decoding
+    assert is_dataclass(strategy)  # every registered strategy is a frozen dataclass
+    return replace(strategy, acceptance=schedule[min(step, len(schedule) - 1)],
                    mean_accepted_tokens=None)
 
 

@@ -17,8 +17,9 @@ context (its bytes and FLOPs are linear in each sequence's context, so the sum i
 sliding windows, where min(c_i, window) is not linear). Several prefill chunks in one iteration
 are priced as separate kernels. The short-conv kernels of Mamba/linear-attention layers also read
 one conv state per sequence; the token table carries one, so a mixed step misses the others'
-(about 1e-4 of the step). With eager launches each kernel costs max(device time, host
-enqueue time), the queue-drained limit of the predictor's launch recurrence.
+(about 1e-4 of the step). Each kernel's wall time comes from the predictor's launch model
+(`perfsim.cost.step.LaunchModel.kernel_s`): with eager launches max(device time, host enqueue
+time), the queue-drained limit of its launch recurrence.
 """
 
 from __future__ import annotations
@@ -27,15 +28,13 @@ from bisect import bisect_right
 
 import numpy as np
 
-from perfsim.cost.graph import Execution, StepBatch
-from perfsim.cost.step import kernel_times, step_latency
+from perfsim.cost.graph import StepBatch
+from perfsim.cost.step import LaunchModel, kernel_times, step_latency
 from perfsim.decoding import DecodingStrategy
+from perfsim.layers import KernelRole
+from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
-
-_ROW_KERNELS = frozenset({"lm_head", "sampling"})
-_DECODE_KERNELS = frozenset({"attn_decode", "scan_decode"})
-_PREFILL_KERNELS = frozenset({"attn_prefill", "scan_prefill"})
 
 
 def _geometric(upper: int, points: int, start: int = 1) -> np.ndarray:
@@ -52,11 +51,7 @@ class IterationCosts:
         #: Query slots one decoding sequence occupies in the target forward (k+1 when verifying).
         self.query_tokens = int(probe.tokens)
         self._rows_per_seq = float(probe.logit_rows)
-        self._per_kernel_s = None
-        if not execution.cuda_graphs:
-            launch = hw.efficiency_in_use.launch
-            self._per_kernel_s = (launch.host_per_kernel_s if execution.host_per_kernel_s is None
-                                  else execution.host_per_kernel_s)
+        self._launch = LaunchModel.of(hw, execution)
         self._model, self._hw, self._execution = model, hw, execution
 
         self.context_grid = _geometric(max_context, 96)
@@ -88,11 +83,10 @@ class IterationCosts:
 
     def _sum(self, step: StepBatch, part: str) -> np.ndarray:
         total = 0.0
-        for name, count, t, n in kernel_times(self._model, self._hw, step, self._execution):
-            if _part_of(name) != part:
+        for _name, role, count, t, n in kernel_times(self._model, self._hw, step, self._execution):
+            if _part_of(role) != part:
                 continue
-            if self._per_kernel_s is not None:
-                t = np.where(t > 0, np.maximum(t, self._per_kernel_s * n), 0.0)
+            t = self._launch.kernel_s(t, n)
             total = total + count * np.asarray(t, dtype=float)
         return np.array(total, dtype=float)
 
@@ -129,11 +123,9 @@ class IterationCosts:
         return float(t)
 
 
-def _part_of(kernel: str) -> str:
-    if kernel in _ROW_KERNELS:
-        return "rows"
-    if kernel in _DECODE_KERNELS:
-        return "decode"
-    if kernel in _PREFILL_KERNELS:
-        return "prefill"
-    return "token"
+def _part_of(role: KernelRole) -> str:
+    """The cost table a kernel belongs to ('token', 'rows', 'decode', 'prefill'), from the role its
+    layer kind gave it; anything that is not a KernelRole is an error, never priced per token."""
+    if type(role) is not KernelRole:
+        raise TypeError(f"kernel role {role!r} is not a perfsim.layers.KernelRole")
+    return role.value

@@ -84,6 +84,8 @@ class EngineConfig:
         return cfg
 
     def _validate(self, model: ModelSpec) -> None:
+        assert (self.max_num_seqs is not None and self.max_batched_tokens is not None
+                and self.max_model_len is not None)  # filled in by resolved()
         checks = [
             (self.max_num_seqs >= 1, f"max_num_seqs must be >= 1 (got {self.max_num_seqs})"),
             (self.max_batched_tokens >= 1,
@@ -113,6 +115,7 @@ class Replica:
                  rng: np.random.Generator):
         self.env, self.index, self.config, self.kv, self.costs = env, index, config, kv, costs
         self.strategy, self.recorder, self.rng = strategy, recorder, rng
+        assert config.max_num_seqs is not None and config.max_batched_tokens is not None  # resolved
         self.running = RunningSet(config.max_num_seqs)
         self.queues = Queues(running=self.running, waiting=deque(), kv=kv, max_seqs=config.max_num_seqs,
                              max_tokens=config.max_batched_tokens, chunked_prefill=not config.whole_prompts,

@@ -15,13 +15,7 @@ import math
 
 import numpy as np
 
-from perfsim.cost.memory import (
-    activation_bytes_per_token,
-    kv_bytes_per_token,
-    logits_bytes_per_row,
-    state_bytes_per_seq,
-    weight_bytes,
-)
+from perfsim.cost.memory import Footprint
 from perfsim.errors import PerfsimInputError
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
@@ -33,22 +27,20 @@ class KVCache:
                  gpu_memory_utilization: float, max_batched_tokens: int, max_seqs: int,
                  kv_cache_free_fraction: float | None = None, tensor_parallel: int = 1,
                  draft: ModelSpec | None = None, draft_shared_params: float = 0.0):
-        tp = tensor_parallel
         # a speculative drafter's KV shares the blocks (as in vLLM); its weights and state count too
-        full, windowed = kv_bytes_per_token(model, tp, draft)
-        state = state_bytes_per_seq(model, tp, draft)
-        weights = weight_bytes(model, tp, draft, draft_shared_params)
+        foot = Footprint.of(model, hw, tensor_parallel, draft, draft_shared_params)
+        full, state, weights = foot.kv_full_bytes_per_token, foot.state_bytes_per_seq, foot.weights_bytes
         self._full_bytes_per_token = full
-        self._windows = sorted(windowed.items())
+        self._windows = sorted(foot.kv_windows)
         self.block_size = block_size
-        self.block_bytes = block_size * (full + sum(windowed.values()))
+        self.block_bytes = block_size * (full + sum(b for _, b in foot.kv_windows))
 
-        activations = max_batched_tokens * activation_bytes_per_token(model, tp)
-        activations += max_seqs * logits_bytes_per_row(model, tp)  # logits of the largest batch
+        # the largest iteration's peak: a full token budget and the logits of the largest batch
+        activations = foot.activation_bytes(max_batched_tokens, max_seqs)
         trt = kv_cache_free_fraction is not None
         budget = hw.memory.usable_bytes if trt else min(gpu_memory_utilization * hw.memory.capacity_bytes,
                                                         hw.memory.usable_bytes)
-        free = budget - weights - activations - hw.memory.reserved_runtime_bytes
+        free = budget - foot.total_bytes(0, 0, max_batched_tokens, logit_rows=max_seqs)  # an empty pool
         if free <= 0:
             share = (format_bytes(budget) if trt else
                      f"{gpu_memory_utilization:g} x {format_bytes(hw.memory.capacity_bytes)}")
@@ -66,7 +58,7 @@ class KVCache:
 
     def blocks_for(self, tokens: int) -> int:
         """Blocks a sequence with `tokens` cached tokens holds (state excluded)."""
-        return int(self.blocks_for_many(np.int64(tokens)))
+        return int(self.blocks_for_many(np.asarray(tokens, dtype=np.int64)))
 
     def blocks_for_many(self, tokens: np.ndarray) -> np.ndarray:
         if not self.block_bytes:

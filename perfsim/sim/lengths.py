@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,7 +19,10 @@ from perfsim.errors import PerfsimInputError
 class LengthDist:
     """Samples integer token counts; `max_tokens` bounds what a sample can be (for memory checks)."""
 
-    max_tokens: int
+    if TYPE_CHECKING:
+        # A read-only property here: subclasses derive it or (LogNormal) hold it as a field.
+        @property
+        def max_tokens(self) -> int: ...
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         raise NotImplementedError
@@ -127,14 +131,15 @@ class Empirical(LengthDist):
         else:
             frame = pd.read_csv(path)
             if column not in frame:
-                raise PerfsimInputError(f"{path}: no column {column!r}; columns: {', '.join(frame)}.")
+                raise PerfsimInputError(f"{path}: no column {column!r}; "
+                                        f"columns: {', '.join(map(str, frame.columns))}.")
             raw = frame[column]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(float)
         if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
             what = f"column {column!r}" if column else "one integer per line"
             raise PerfsimInputError(f"{path}: lengths ({what}) must all be integers >= 1.")
-        values = values.astype(np.int64).tolist()
-        return cls(tuple(values))
+        lengths: list[int] = values.astype(np.int64).tolist()
+        return cls(tuple(lengths))
 
     @property
     def max_tokens(self) -> int:

@@ -120,6 +120,25 @@ class Queues:
 
 
 class Scheduler:
+    """Base class of iteration-level schedulers (an extension point of `perfsim.sim`).
+
+    Registered with `@register_scheduler("name")` (the name `EngineConfig(scheduler=...)` and the
+    CLI's `--scheduler` take; it is also written to `cls.name`). The engine creates one instance per
+    replica with no arguments, so per-replica state may live on the instance.
+
+    Must implement:
+        schedule(q: Queues) -> Plan
+            Called once per iteration. Choose which running requests decode and which requests
+            (re)fill how many prompt tokens, within `q.max_tokens` tokens and `q.max_seqs`
+            sequences. Grow KV blocks only through the `Queues` helpers: `q.reserve(tokens, plan)`
+            for running requests (it preempts the most recent on shortage and counts it in
+            `plan.preempted`) and `q.admit(budget, plan, whole_prompts, guarantee)` for waiting
+            ones. A decoding request occupies `q.query_tokens` slots (k + 1 when verifying).
+
+    May override: nothing else; set class attributes to parameterise a subclass (see
+    `GuaranteedNoEvict`, which only sets `guarantee = True`).
+    """
+
     name = "scheduler"
 
     def schedule(self, q: Queues) -> Plan:

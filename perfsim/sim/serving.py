@@ -10,7 +10,6 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from perfsim.cost.graph import Execution
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -21,10 +20,23 @@ from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder, ServingResult
 from perfsim.sim.requests import Request
 from perfsim.sim.workloads import Workload
+from perfsim.spec.deployment import Execution
 from perfsim.units import format_bytes
 
 
 class Router:
+    """Base class of request routers across replicas (an extension point of `perfsim.sim`).
+
+    Registered with `@register_router("name")` (the name `simulate_serving(router=...)` and the
+    CLI use; it is also written to `cls.name`). One instance per simulation, created with no
+    arguments, so a router may keep state (e.g. a round-robin cursor).
+
+    Must implement:
+        pick(replicas, request) -> Replica
+            Called once per arriving request; return one of `replicas`. Read replica state
+            (e.g. `Replica.outstanding`), never change it.
+    """
+
     name = "router"
 
     def pick(self, replicas: list[Replica], request: Request) -> Replica:
@@ -75,14 +87,18 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
         raise PerfsimInputError(f"replicas must be a positive integer (got {replicas!r}).")
     picker = _ROUTERS.create(router)
     config = (engine or EngineConfig()).resolved(model, hw)
+    assert (config.max_num_seqs is not None and config.max_batched_tokens is not None
+            and config.max_model_len is not None)  # filled in by resolved()
     costs = IterationCosts(model, hw, strategy, execution, max_seqs=config.max_num_seqs,
                            max_tokens=config.max_batched_tokens, max_context=config.max_model_len)
-    kv_args = dict(block_size=config.block_size, gpu_memory_utilization=config.gpu_memory_utilization,
-                   kv_cache_free_fraction=config.kv_cache_free_fraction,
-                   max_batched_tokens=config.max_batched_tokens, max_seqs=config.max_num_seqs,
-                   tensor_parallel=execution.tensor_parallel)
-    kv_args["draft"], kv_args["draft_shared_params"] = strategy.resident_draft(model)
-    pools = [KVCache(model, hw, **kv_args) for _ in range(replicas)]
+    draft, draft_shared_params = strategy.resident_draft(model)
+    pools = [KVCache(model, hw, block_size=config.block_size,
+                     gpu_memory_utilization=config.gpu_memory_utilization,
+                     kv_cache_free_fraction=config.kv_cache_free_fraction,
+                     max_batched_tokens=config.max_batched_tokens, max_seqs=config.max_num_seqs,
+                     tensor_parallel=execution.tensor_parallel, draft=draft,
+                     draft_shared_params=draft_shared_params)
+             for _ in range(replicas)]
     _check_fits(model.id, hw.id, workload, config, pools[0], costs.query_tokens)
 
     env = simpy.Environment()
@@ -120,6 +136,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
 
 def _check_fits(model_id: str, hw_id: str, workload: Workload, config: EngineConfig, kv: KVCache,
                 query_tokens: int) -> None:
+    assert config.max_model_len is not None and config.max_batched_tokens is not None  # resolved
     _, total = workload.max_lengths()
     if total > config.max_model_len:
         raise PerfsimInputError(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -23,14 +24,38 @@ Submit = Callable[[Request], None]
 
 
 class Workload:
+    """Base class of workloads (an extension point of `perfsim.sim`).
+
+    A subclass is a frozen dataclass of its parameters, registered with
+    `@register_workload("name")` (also written to `cls.name`); validate in `__post_init__` and
+    raise `PerfsimInputError`. It must provide `num_requests` (a field or a property), the number
+    of requests it submits (the run sizes its recorder by it and checks that all finished).
+
+    Must implement:
+        max_lengths() -> (longest prompt, most prompt + output tokens)
+            Used to check that one request fits the engine before simulating.
+        start(env, submit, rng) -> None
+            Start simpy processes on `env` that call `submit(Request(...))`; draw every random
+            number from `rng` (seeded per run) so a seed fixes the whole run.
+
+    May override:
+        describe() -> str
+            One line for reports (default: the registered name).
+    Open-loop arrivals: subclass `_OpenLoop` and implement `gaps(rng)` only (see `Poisson`).
+    """
+
     name = "workload"
-    num_requests: int
+    if TYPE_CHECKING:
+        # Read-only here: subclasses hold it as a field or derive it (Trace, Batch).
+        @property
+        def num_requests(self) -> int: ...
 
     def max_lengths(self) -> tuple[int, int]:
         """Longest prompt, and most prompt + output tokens, one request can have (fit checks)."""
         raise NotImplementedError
 
     def start(self, env: simpy.Environment, submit: Submit, rng: np.random.Generator) -> None:
+        """Start the processes that submit this workload's requests into `env`."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -62,7 +87,9 @@ class _OpenLoop(Workload):
         raise NotImplementedError
 
     def max_lengths(self) -> tuple[int, int]:
-        return self.prompt_len.max_tokens, self.prompt_len.max_tokens + self.output_len.max_tokens
+        prompt, output = self.prompt_len, self.output_len
+        assert isinstance(prompt, LengthDist) and isinstance(output, LengthDist)  # set in _validate
+        return prompt.max_tokens, prompt.max_tokens + output.max_tokens
 
     def start(self, env, submit, rng):
         arrivals = np.cumsum(self.gaps(rng))
@@ -144,7 +171,9 @@ class ClosedLoop(Workload):
         object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
 
     def max_lengths(self) -> tuple[int, int]:
-        return self.prompt_len.max_tokens, self.prompt_len.max_tokens + self.output_len.max_tokens
+        prompt, output = self.prompt_len, self.output_len
+        assert isinstance(prompt, LengthDist) and isinstance(output, LengthDist)  # set in __post_init__
+        return prompt.max_tokens, prompt.max_tokens + output.max_tokens
 
     def start(self, env, submit, rng):
         prompts = self.prompt_len.sample(rng, self.num_requests).tolist()
@@ -176,6 +205,8 @@ class Trace(Workload):
     ignored). Arrival times are seconds from the start of the run and must not decrease."""
 
     path: str | os.PathLike
+    #: (arrival_s, prompt_tokens, output_tokens) arrays, read from `path` in __post_init__.
+    _arrays: tuple[np.ndarray, np.ndarray, np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         import pandas as pd

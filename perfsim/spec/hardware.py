@@ -7,7 +7,7 @@ guesses (hwprofiles/README.md says where each comes from), and only `perfsim.cal
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -213,11 +213,14 @@ class HardwareProfile(_Strict):
         """Priors with calibration.fitted applied on top (cached per profile instance)."""
         cached = self._efficiency_cache
         if cached is None:
-            data = _mutable(self.efficiency.model_dump())
+            data: dict[str, Any] = _mutable(self.efficiency.model_dump())
             for path, value in self.calibration.fitted.items():
                 *parents, leaf = path.split(".")
                 target = efficiency_node(data, ".".join(parents)) if parents else data
-                target[int(leaf) if isinstance(target, list) else leaf] = value
+                if isinstance(target, list):
+                    target[int(leaf)] = value
+                else:
+                    target[leaf] = value
             cached = Efficiency.model_validate(data)
             self._efficiency_cache = cached
         return cached
@@ -233,7 +236,7 @@ def _numeric_paths(data: object, prefix: str = "") -> list[str]:
     return []
 
 
-def _mutable(data: object) -> object:
+def _mutable(data: Any) -> Any:
     """Dicts and lists all the way down (tuples become lists) so fitted values can be set."""
     if isinstance(data, dict):
         return {k: _mutable(v) for k, v in data.items()}

@@ -8,133 +8,29 @@ YAML either lists blocks of operator names (with `repeat`) or gives a one-letter
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from perfsim.layers import layer_kind, layer_kinds
+from perfsim.layers.attention import AttentionSpec
+from perfsim.layers.linear import LinearSpec
+from perfsim.layers.linear_attention import LinearAttentionSpec
+from perfsim.layers.mamba2 import Mamba2Spec
+from perfsim.layers.mla import MLASpec
+from perfsim.layers.mlp import MLPSpec
+from perfsim.layers.moe import MoESpec
+from perfsim.spec.base import Activation, DTypeName, PosInt, _Strict
 from perfsim.units import DTYPE_BYTES
 
-PosInt = Annotated[int, Field(gt=0)]
-DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AttentionSpec(_Strict):
-    """Softmax attention: MHA when num_kv_heads == num_heads, GQA/MQA otherwise."""
-
-    type: Literal["attention"] = "attention"
-    num_heads: PosInt
-    num_kv_heads: PosInt
-    head_dim: PosInt
-    window: PosInt | None = None  # sliding-window attention when set
-    qkv_bias: bool = False
-    o_bias: bool = False
-    qk_norm: bool = False
-    sinks: bool = False  # gpt-oss learned attention sinks (one scalar per head)
-
-    @model_validator(mode="after")
-    def _heads_group(self) -> AttentionSpec:
-        if self.num_heads % self.num_kv_heads:
-            raise ValueError(
-                f"num_heads ({self.num_heads}) must be a multiple of num_kv_heads "
-                f"({self.num_kv_heads})"
-            )
-        return self
-
-
-class Mamba2Spec(_Strict):
-    """Mamba2 (SSD) mixer; d_inner = num_heads * head_dim."""
-
-    type: Literal["mamba2"] = "mamba2"
-    num_heads: PosInt
-    head_dim: PosInt
-    state_size: PosInt
-    n_groups: PosInt = 1
-    conv_kernel: PosInt = 4
-    chunk_size: PosInt = 256
-    conv_bias: bool = True
-    proj_bias: bool = False
-
-    @model_validator(mode="after")
-    def _groups_divide(self) -> Mamba2Spec:
-        if self.num_heads % self.n_groups:
-            raise ValueError(
-                f"num_heads ({self.num_heads}) must be a multiple of n_groups ({self.n_groups})"
-            )
-        return self
-
-
-class LinearAttentionSpec(_Strict):
-    """Chunked linear attention with a matrix state per head (DeltaNet, Gated DeltaNet, GLA)."""
-
-    type: Literal["linear_attention"] = "linear_attention"
-    variant: Literal["deltanet", "gated_deltanet", "gla"]
-    num_heads: PosInt
-    head_k_dim: PosInt
-    head_v_dim: PosInt
-    conv_kernel: int = Field(default=4, ge=0)  # short depthwise conv on q/k/v; 0 = none
-    chunk_size: PosInt = 64
-    output_gate: bool = True
-
-
-class MLPSpec(_Strict):
-    type: Literal["mlp"] = "mlp"
-    intermediate_size: PosInt
-    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "swiglu"
-    bias: bool = False
-
-    @property
-    def gated(self) -> bool:
-        return self.activation in ("swiglu", "geglu")
-
-
-class MoESpec(_Strict):
-    """Routed experts (top-k of num_experts) plus optional always-on shared experts.
-
-    `latent_dim` (LatentMoE) projects tokens to a smaller width before the routed experts.
-    """
-
-    type: Literal["moe"] = "moe"
-    num_experts: PosInt
-    top_k: PosInt
-    expert_intermediate_size: PosInt
-    num_shared_experts: int = Field(default=0, ge=0)
-    shared_intermediate_size: int = Field(default=0, ge=0)
-    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "swiglu"
-    expert_bias: bool = False
-    router_bias: bool = False
-    latent_dim: PosInt | None = None
-
-    @property
-    def gated(self) -> bool:
-        return self.activation in ("swiglu", "geglu")
-
-    @model_validator(mode="after")
-    def _topk_range(self) -> MoESpec:
-        if self.top_k > self.num_experts:
-            raise ValueError(
-                f"top_k ({self.top_k}) must be <= num_experts ({self.num_experts})"
-            )
-        if self.num_shared_experts and not self.shared_intermediate_size:
-            raise ValueError("shared_intermediate_size must be > 0 when num_shared_experts > 0")
-        return self
-
-
-class LinearSpec(_Strict):
-    """One hidden x hidden projection with its pre-norm: Puzzle's cheap stand-in for an attention
-    sublayer ("linear" blocks of Llama-3.1-Nemotron-51B); it mixes no tokens and keeps no cache."""
-
-    type: Literal["linear"] = "linear"
-    bias: bool = False
-
-
-OperatorSpec = Annotated[
-    AttentionSpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec | LinearSpec,
-    Field(discriminator="type"),
-]
+#: Any registered layer kind's spec, told apart by its `type` (perfsim.layers registers them).
+#: Type checkers see the built-in kinds; at run time the union is whatever is registered.
+if TYPE_CHECKING:
+    OperatorSpec = Annotated[AttentionSpec | MLASpec | Mamba2Spec | LinearAttentionSpec | MLPSpec | MoESpec
+                             | LinearSpec, Field(discriminator="type")]
+else:
+    OperatorSpec = Annotated[Union[tuple(kind.spec for kind in layer_kinds())],  # noqa: UP007
+                             Field(discriminator="type")]
 
 
 class Block(_Strict):
@@ -184,7 +80,7 @@ class VisionEncoderSpec(_Strict):
     hidden_size: PosInt
     num_heads: PosInt
     intermediate_size: PosInt
-    activation: Literal["swiglu", "geglu", "gelu", "relu2", "silu"] = "gelu"
+    activation: Activation = "gelu"
     #: Class/register tokens the ViT carries besides the patches (dropped before the LLM).
     extra_tokens: int = Field(default=0, ge=0)
     pixel_shuffle: PosInt = 2
@@ -257,9 +153,10 @@ class ModelSpec(_Strict):
         if missing:
             raise ValueError(f"layers use undefined operator(s) {missing}")
         for name, op in self.operators.items():
-            if isinstance(op, AttentionSpec) and op.window and op.window > self.max_context_len:
+            window = getattr(op, "window", None)
+            if window and window > self.max_context_len:
                 raise ValueError(
-                    f"operators.{name}.window ({op.window}) must be <= max_context_len "
+                    f"operators.{name}.window ({window}) must be <= max_context_len "
                     f"({self.max_context_len})"
                 )
         return self
@@ -276,9 +173,16 @@ class ModelSpec(_Strict):
 
     @property
     def num_mixer_layers(self) -> int:
-        """Token-mixing sublayers (attention, Mamba2, linear attention): the usual 'depth'."""
-        return sum(isinstance(s, AttentionSpec | Mamba2Spec | LinearAttentionSpec) for s in self.sublayers)
+        """Token-mixing sublayers (attention, Mamba2, linear attention, ...): the usual 'depth'."""
+        return sum(layer_kind(s).mixes_tokens for s in self.sublayers)
 
     @property
     def weight_bytes_per_param(self) -> float:
         return DTYPE_BYTES[self.dtypes.weights]
+
+
+__all__ = [
+    "Activation", "AttentionSpec", "Block", "DTypeName", "DTypes", "LinearAttentionSpec", "LinearSpec",
+    "MLASpec", "MLPSpec", "Mamba2Spec", "ModelSpec", "MoESpec", "OperatorSpec", "PosInt",
+    "PublishedAccuracy", "Source", "VisionEncoderSpec", "_Strict",
+]

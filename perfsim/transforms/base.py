@@ -65,7 +65,8 @@ def _fmt(value) -> str:
 
 def _runs(values: Sequence[int]) -> list[str]:
     """[0,1,2,5,7,8] -> ['0-2', '5', '7-8']: long layer lists stay readable."""
-    out, start = [], values[0]
+    out: list[str] = []
+    start: int | None = values[0]  # None only after the last run is written
     for prev, cur in zip(values, [*values[1:], None], strict=True):
         if cur is None or cur != prev + 1:
             out.append(str(start) if start == prev else f"{start}-{prev}")

@@ -16,12 +16,7 @@ from perfsim.errors import PerfsimInputError
 from perfsim.spec.model import Mamba2Spec, MLPSpec, ModelSpec, MoESpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import layer_spans, rebuild, validated
-
-
-def _scaled(value: int, fraction: float, multiple: int = 64) -> int:
-    """Round a scaled width to the original's granularity (64 when it was a multiple of 64)."""
-    step = multiple if value % multiple == 0 else 1
-    return max(step, int(round(value * fraction / step)) * step)
+from perfsim.transforms.sizing import scaled
 
 
 @register_transform("elastic")
@@ -48,13 +43,13 @@ class ElasticSubmodel(Transform):
     def _edit(self, spec):
         w, e = self.width_fraction, self.expert_fraction
         if isinstance(spec, MLPSpec) and w < 1:
-            return spec.model_copy(update={"intermediate_size": _scaled(spec.intermediate_size, w)})
+            return spec.model_copy(update={"intermediate_size": scaled(spec.intermediate_size, w)})
         if isinstance(spec, MoESpec) and (w < 1 or e < 1):
             experts = max(spec.top_k, int(round(spec.num_experts * e)))
-            update = {"expert_intermediate_size": _scaled(spec.expert_intermediate_size, w),
+            update = {"expert_intermediate_size": scaled(spec.expert_intermediate_size, w),
                       "num_experts": experts}
             if spec.shared_intermediate_size:
-                update["shared_intermediate_size"] = _scaled(spec.shared_intermediate_size, w)
+                update["shared_intermediate_size"] = scaled(spec.shared_intermediate_size, w)
             return spec.model_copy(update=update)
         if isinstance(spec, Mamba2Spec) and w < 1:
             g = spec.n_groups
@@ -83,7 +78,7 @@ class ElasticSubmodel(Transform):
         gone = {p for i, span in enumerate(layer_spans(model)) if i in dropped for p in span}
         sequence = [(name, self._edit(spec)) for pos, (name, spec)
                     in enumerate(zip(model.sublayer_names, model.sublayers, strict=True)) if pos not in gone]
-        hidden = _scaled(model.hidden_size, self.hidden_fraction)
+        hidden = scaled(model.hidden_size, self.hidden_fraction)
         unchanged = not gone and all(s == o for (_, s), o in zip(sequence, model.sublayers, strict=True))
         if unchanged and hidden == model.hidden_size:
             return model

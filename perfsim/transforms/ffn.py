@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perfsim.errors import PerfsimInputError
-from perfsim.spec.model import MLPSpec, ModelSpec
+from perfsim.spec.model import MLPSpec, ModelSpec, OperatorSpec
 from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import map_operators, positions, rebuild
 
@@ -96,10 +96,10 @@ class FFNFusion(Transform):
             raise PerfsimInputError("ffn_fusion: groups overlap.")
         first = {g[0]: g for g in groups}
         names, specs = model.sublayer_names, model.sublayers
-        sequence = []
+        sequence: list[tuple[str, OperatorSpec]] = []
         for pos, (name, spec) in enumerate(zip(names, specs, strict=True)):
             if pos in first:
-                parts = [specs[p] for p in first[pos]]
+                parts = [_as_mlp(specs[p]) for p in first[pos]]
                 if len({(s.activation, s.bias) for s in parts}) > 1:
                     raise PerfsimInputError(f"ffn_fusion: FFNs at sublayers {first[pos]} of {model.id} "
                                             f"differ in "
@@ -110,3 +110,9 @@ class FFNFusion(Transform):
             elif pos not in taken:
                 sequence.append((name, spec))
         return rebuild(model, sequence, "fused") if groups else model
+
+
+def _as_mlp(spec: OperatorSpec) -> MLPSpec:
+    """A fusion group's sublayer, which `positions(model, MLPSpec, ...)` chose as a dense FFN."""
+    assert isinstance(spec, MLPSpec)
+    return spec

@@ -9,24 +9,23 @@ back into `blocks` with repeats so the result stays readable when written out as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.spec.model import (
-    AttentionSpec,
-    LinearAttentionSpec,
-    LinearSpec,
-    Mamba2Spec,
-    ModelSpec,
-    OperatorSpec,
-)
+from perfsim.layers import layer_kind, layer_kinds
+from perfsim.spec.model import ModelSpec, OperatorSpec
 
-#: Sublayers that open a new "layer" (the unit elastic depth removes).
-LAYER_OPENERS = (AttentionSpec, Mamba2Spec, LinearAttentionSpec, LinearSpec)
+#: Spec classes of the sublayers that open a new "layer" (the unit elastic depth removes): token
+#: mixers and their stand-ins, as each layer kind declares (`LayerKind.opens_layer`).
+LAYER_OPENERS = tuple(kind.spec for kind in layer_kinds() if kind.opens_layer)
 #: Longest repeating period looked for when folding a sequence back into blocks.
 MAX_PERIOD = 8
+
+#: One concrete operator spec class (AttentionSpec, MoESpec, ...) that an edit works on.
+S = TypeVar("S")
 
 
 def positions(model: ModelSpec, kind: type | tuple[type, ...], layers: Sequence[int] | None,
@@ -42,7 +41,7 @@ def positions(model: ModelSpec, kind: type | tuple[type, ...], layers: Sequence[
     return [flat[i] for i in sorted(set(layers))]
 
 
-def replace_ops(model: ModelSpec, edits: dict[int, OperatorSpec | None], suffix: str,
+def replace_ops(model: ModelSpec, edits: Mapping[int, OperatorSpec | None], suffix: str,
                 **updates) -> ModelSpec:
     """`model` with the sublayer at each position replaced (None removes it)."""
     names = list(model.sublayer_names)
@@ -55,7 +54,7 @@ def replace_ops(model: ModelSpec, edits: dict[int, OperatorSpec | None], suffix:
     return rebuild(model, kept, suffix, **updates)
 
 
-def rebuild(model: ModelSpec, sequence: list[tuple[str, OperatorSpec]], suffix: str,
+def rebuild(model: ModelSpec, sequence: Sequence[tuple[str, OperatorSpec]], suffix: str,
             **updates) -> ModelSpec:
     """A model with exactly this (base name, operator) sequence, names deduplicated."""
     if not sequence:
@@ -87,7 +86,7 @@ def fold(names: list[str], specs: Sequence[OperatorSpec]) -> list[dict]:
     one block."""
     units: list[tuple[str, ...]] = []
     for name, spec in zip(names, specs, strict=True):
-        if isinstance(spec, LAYER_OPENERS) or not units:
+        if layer_kind(spec).opens_layer or not units:
             units.append((name,))
         else:
             units[-1] = (*units[-1], name)
@@ -116,13 +115,13 @@ def fold(names: list[str], specs: Sequence[OperatorSpec]) -> list[dict]:
     return blocks
 
 
-def map_operators(model: ModelSpec, kind: type | tuple[type, ...],
-                  edit: Callable[[OperatorSpec], OperatorSpec], suffix: str,
+def map_operators(model: ModelSpec, kind: type[S], edit: Callable[[S], OperatorSpec], suffix: str,
                   layers: Sequence[int] | None = None, field: str = "layers") -> ModelSpec:
     """Apply `edit` to the chosen sublayers of one kind (all of them when layers is None)."""
-    edits = {}
+    edits: dict[int, OperatorSpec | None] = {}
     for pos in positions(model, kind, layers, field):
         spec = model.sublayers[pos]
+        assert isinstance(spec, kind)  # positions() selects sublayers of this kind only
         new = edit(spec)
         if new != spec:
             edits[pos] = new
@@ -141,7 +140,7 @@ def layer_spans(model: ModelSpec) -> list[range]:
     stand-in) and holds the FFN/MoE sublayers after it."""
     spans: list[list[int]] = []
     for i, op in enumerate(model.sublayers):
-        if isinstance(op, LAYER_OPENERS) or not spans:
+        if layer_kind(op).opens_layer or not spans:
             spans.append([i])
         else:
             spans[-1].append(i)

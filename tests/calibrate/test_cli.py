@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-pytest.importorskip("torch")
+pytestmark = pytest.mark.calibrate
 
 from perfsim.io.catalog import find  # noqa: E402
 from perfsim.io.load import load_hardware  # noqa: E402

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import yaml
 
-pytest.importorskip("torch")
+pytestmark = pytest.mark.calibrate
 
 from perfsim.calibrate import suite  # noqa: E402
 from perfsim.calibrate.environment import describe, resolve_device  # noqa: E402

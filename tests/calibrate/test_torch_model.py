@@ -3,8 +3,9 @@ chunked scans equal their recurrences, sliding windows and MoE routing do what t
 
 import pytest
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.calibrate
 
+import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import perfsim  # noqa: E402

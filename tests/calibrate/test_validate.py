@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest.importorskip("torch")
+pytestmark = pytest.mark.calibrate
 
 import perfsim  # noqa: E402
 from perfsim.calibrate.validate import ValidationShapes, measure_model, predict_table, summarise, with_dtype  # noqa: E402

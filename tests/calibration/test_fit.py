@@ -83,7 +83,8 @@ def test_launch_costs_are_measured_directly(synthetic):
 
 def test_fit_only_changes_efficiency_never_datasheet(synthetic, h100):
     _, fit = synthetic
-    calibrated = perfsim.calibration.fit.calibrated(h100, fit, {"date_utc": "2026-11-22T00:00:00Z"}, ["x.csv"])
+    calibrated = perfsim.calibration.fit.calibrated(h100, fit, {"date_utc": "2026-11-22T00:00:00Z"},
+                                                    ["x.csv"])
     for section in ("compute", "memory", "interconnect", "power", "efficiency", "provenance"):
         assert getattr(calibrated, section) == getattr(h100, section)
     assert calibrated.calibration.calibrated and calibrated.calibration.date.startswith("2026")

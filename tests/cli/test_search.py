@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from perfsim.cli.app import app
@@ -10,6 +11,7 @@ from perfsim.cli.app import app
 runner = CliRunner()
 
 
+@pytest.mark.parquet
 def test_sweep_writes_parquet_and_prints_tables(write_yaml, tmp_path):
     space = write_yaml(
         {
@@ -30,6 +32,7 @@ def test_sweep_writes_parquet_and_prints_tables(write_yaml, tmp_path):
     assert shown.exit_code == 0 and [r["batch"] for r in rows] == [1, 1, 4, 4, 16, 16]
 
 
+@pytest.mark.optuna
 def test_search_prints_front_and_writes_trials(write_yaml, tmp_path):
     space = write_yaml(
         {

@@ -70,3 +70,37 @@ def test_invalid_memory_arguments():
         perfsim.memory("qwen3-8b", "h100-sxm", 0, 10)
     with pytest.raises(perfsim.PerfsimInputError, match="exceeds max_context_len 40960"):
         perfsim.memory("qwen3-8b", "h100-sxm", 1, 10**6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(["llama-3.1-8b", "gpt-oss-20b", "nemotron-h-8b", "qwen3-30b-a3b"]),
+       context=st.integers(1, 131072), chunk=st.sampled_from([None, 512, 8192]))
+def test_footprint_max_batch_is_the_largest_fitting_batch(model, context, chunk):
+    """The closed form is the exact boundary of fits(), whole-batch or chunked prefill."""
+    from perfsim.cost.memory import Footprint
+
+    foot = Footprint.of(perfsim.load_model(model), perfsim.load_hardware("h100-sxm"))
+    best = int(foot.max_batch(context, chunk))
+    if best == 0:
+        assert not foot.fits(1, context, chunk)
+    else:
+        assert foot.fits(best, context, chunk) and not foot.fits(best + 1, context, chunk)
+
+
+def test_one_footprint_behind_report_batch_evaluator_and_kv_pool(h100):
+    """memory(), evaluate_workloads and the serving KV pool total the same Footprint."""
+    from perfsim.cost.batch import evaluate_workloads
+    from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, Footprint
+    from perfsim.sim.kvcache import KVCache
+
+    model = perfsim.load_model("gpt-oss-20b")
+    foot = Footprint.of(model, h100)
+    report = perfsim.memory(model, h100, 16, 4096)
+    assert report.total_bytes == foot.total_bytes(16, 4096, 16 * 4096)
+    cols = evaluate_workloads(model, h100, 16, 2048, 2048)
+    assert cols["memory_bytes"][0] == report.total_bytes
+    chunked = perfsim.memory(model, h100, 1, 4096, prefill_chunk_tokens=PREFILL_CHUNK_TOKENS)
+    assert cols["max_batch"][0] == chunked.max_batch == foot.max_batch(4096, PREFILL_CHUNK_TOKENS)
+    pool = KVCache(model, h100, block_size=16, gpu_memory_utilization=1.0, max_batched_tokens=8192,
+                   max_seqs=256)
+    assert pool.pool_bytes == h100.memory.usable_bytes - foot.total_bytes(0, 0, 8192, logit_rows=256)

@@ -25,6 +25,9 @@ ACTIVE_REL: dict[str, float] = {
     # give 3.353B (embedding and lm_head included, the convention Qwen uses: its 29.9B
     # "non-embedding" figure is the total less both tables), i.e. 1.6 % above 3.3B.
     "qwen3-30b-a3b": 0.02,
+    # DeepSeek-V2 paper: "2.4B activated"; the config's weights give 2.451B without the input
+    # embedding (+2.1 %), the convention under which DeepSeek-V2 (21B) and V3 (37B) land within 1 %.
+    "deepseek-v2-lite": 0.025,
 }
 
 #: Models whose published *active* count leaves out the input embedding table (a lookup, no
@@ -37,6 +40,10 @@ ACTIVE_EXCLUDES_INPUT_EMBEDDING = {
     "gpt-oss-120b",
     # Nemotron 3 Nano: "3.2B active (3.6B including embeddings)"; 3.58B with the table.
     "nemotron-3-nano-30b-a3b",
+    # DeepSeek-V3 report 37B activated (computed 36.63B without the table, 37.55B with it);
+    # DeepSeek-V2-Lite, see ACTIVE_REL.
+    "deepseek-v3",
+    "deepseek-v2-lite",
 }
 
 #: The catalogue the simulator promises; each must be bundled and carry a published count.

@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfsim
-from perfsim.cost.graph import Execution, StepBatch
+from perfsim.cost.graph import StepBatch
+from perfsim.spec.deployment import Execution
 
 MODELS = ["llama-3.1-8b", "nemotron-h-8b", "qwen3-30b-a3b", "gpt-oss-20b", "nemotron-flash-3b"]
 
@@ -147,3 +148,22 @@ def test_generate_rejects_oversized_config_with_numbers():
         perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024)
     unchecked = perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024, check_memory=False)
     assert not unchecked.memory.fits and np.isfinite(unchecked.e2e_s)
+
+
+def test_launch_model_composes_whole_steps_and_kernels_priced_apart():
+    """One composer: graph steps are launch + device time; a kernel priced apart (the serving cost
+    tables) costs its device time, or eagerly at least its host enqueue time."""
+    from perfsim.cost.graph import build_step, sublayer_sequence
+    from perfsim.cost.step import LaunchModel, timed_kernels
+
+    model, hw = perfsim.load_model("llama-3.1-8b"), perfsim.load_hardware("h100-sxm")
+    step = StepBatch(decode_seqs=8, decode_context=1024)
+    timed = timed_kernels(build_step(model, step, Execution()), hw)
+    graphs = LaunchModel.of(hw, Execution(host_overhead_per_step_s=1e-3))
+    wall, device = graphs.step_s(timed, sublayer_sequence(model))
+    assert wall == pytest.approx(hw.efficiency_in_use.launch.graph_launch_s + device + 1e-3)
+    predicted = perfsim.step_latency(model, hw, step, Execution(host_overhead_per_step_s=1e-3))
+    assert wall == pytest.approx(predicted)
+    eager = LaunchModel.of(hw, Execution(cuda_graphs=False, host_per_kernel_s=1e-5))
+    assert eager.kernel_s(np.array([0.0, 1e-6, 1e-4]), np.array([1, 2, 1])).tolist() == [0.0, 2e-5, 1e-4]
+    assert graphs.kernel_s(1e-6, 1) == 1e-6

@@ -69,3 +69,10 @@ def test_bad_vision_input_is_one_sentence(h100, kwargs, needle):
 def test_model_without_vision_encoder(h100):
     with pytest.raises(perfsim.PerfsimInputError, match="has no vision encoder"):
         vlm_ttft("llama-3.1-8b", h100, frames=1)
+
+
+def test_keep_everything_schedule_is_the_predictors_whole_prompt_prefill():
+    """The in-LLM reduction path composes its step with the predictor's LaunchModel."""
+    whole = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50)
+    kept = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50, keep_schedule={0: 1.0})
+    assert kept.llm_prefill_s == pytest.approx(whole.llm_prefill_s, rel=1e-12)

@@ -11,6 +11,8 @@ import perfsim
 from perfsim.dashboard.edits import with_depth, with_width
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR
 
+pytestmark = pytest.mark.dashboard
+
 QWEN, H100 = "qwen3-8b", "h100-sxm"
 
 

@@ -12,6 +12,8 @@ import perfsim
 from perfsim.decoding import Speculative
 from perfsim.io.hf_import import model_from_hf_config
 
+pytestmark = pytest.mark.dashboard
+
 LLAMA_CONFIG = {
     "model_type": "llama", "_name_or_path": "meta-llama/Llama-3.1-8B", "hidden_size": 4096,
     "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import perfsim.cli.dashboard as cli_dashboard
@@ -26,6 +27,7 @@ def test_command_runs_streamlit_on_the_app_headless_when_asked():
     assert flags["--browser.gatherUsageStats"] == "false"
 
 
+@pytest.mark.dashboard
 def test_dashboard_command_starts_the_server_and_returns_its_status(monkeypatch):
     calls = []
     monkeypatch.setattr(cli_dashboard.subprocess, "call", lambda cmd: calls.append(cmd) or 3)

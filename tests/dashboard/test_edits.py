@@ -5,8 +5,26 @@ from __future__ import annotations
 import pytest
 
 import perfsim
-from perfsim.dashboard.edits import edit_hardware, edit_model, layer_groups, with_depth, with_mix, with_width
+from perfsim.dashboard.edits import (
+    MIX_CHOICES,
+    edit_hardware,
+    edit_model,
+    layer_groups,
+    with_depth,
+    with_mix,
+    with_width,
+)
 from perfsim.spec.model import AttentionSpec, Mamba2Spec
+from perfsim.transforms import (
+    Depth,
+    Hybridise,
+    KVCacheDType,
+    WeightDType,
+    Width,
+    apply_transforms,
+    num_layers,
+    replacement,
+)
 
 
 def test_depth_resamples_a_hybrid_evenly():
@@ -53,6 +71,41 @@ def test_edited_model_is_named_after_its_edits():
                         activations="bf16", kv_cache="fp8")
     assert edited.id == "qwen3-8b[18L,wfp8-abf16-kvfp8]"
     assert edited.dtypes.weights == "fp8" and edited.num_mixer_layers == 18
+
+
+def test_dashboard_counts_layers_as_the_transforms_do():
+    """Puzzle's linear stand-ins are layers too (the dashboard used to count 54 here)."""
+    model = perfsim.load_model("llama-3.1-nemotron-51b")
+    assert len(layer_groups(model)) == num_layers(model) == 72
+    assert edit_model(model, depth=72, hidden_size=model.hidden_size, mix="none", mix_share=0,
+                      weights="bf16", activations="bf16", kv_cache="bf16") is model
+
+
+def test_dashboard_edit_is_the_transforms_output():
+    model = perfsim.load_model("qwen3-8b")
+    edited = edit_model(model, depth=18, hidden_size=2048, mix="mamba2", mix_share=0.5, weights="fp8",
+                        activations="bf16", kv_cache="fp8")
+    steps = [Hybridise("mamba2", 0.5), Depth(18), Width(2048), WeightDType("fp8"), KVCacheDType("fp8")]
+    expected = apply_transforms(model, steps, id=edited.id, display_name=edited.display_name)
+    assert edited == expected
+    assert edited.applied_transforms == ["hybridise(kind=mamba2, share=0.5)", "depth(num_layers=18)",
+                                         "width(hidden_size=2048)", "weight_dtype(dtype=fp8)",
+                                         "kv_cache_dtype(dtype=fp8)"]
+    assert edited.id == "qwen3-8b[50%mamba2,18L,h2048,wfp8-abf16-kvfp8]"
+
+
+@pytest.mark.parametrize("kind", [k for k in MIX_CHOICES if k != "none"])
+def test_mix_uses_the_shared_replacement_recipe(kind):
+    model = perfsim.load_model("qwen3-8b")
+    new = {s for s in with_mix(model, kind, 1.0).sublayers if s != model.operators["mlp"]}
+    assert new == {replacement(kind, model.operators["attn"], model.hidden_size, model.max_context_len)}
+
+
+def test_dtype_edit_keeps_published_params():
+    model = perfsim.load_model("qwen3-8b")
+    edited = edit_model(model, depth=36, hidden_size=4096, mix="none", mix_share=0, weights="fp8",
+                        activations="fp8", kv_cache="bf16")
+    assert edited.published_params == model.published_params and edited.id == "qwen3-8b[wfp8-afp8-kvbf16]"
 
 
 def test_hardware_edit_scales_every_peak_and_usable_memory():

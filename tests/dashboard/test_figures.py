@@ -8,6 +8,8 @@ import pytest
 
 from dashboard import figures
 
+pytestmark = pytest.mark.dashboard
+
 
 def _units(fig) -> list[str]:
     layout = fig.to_plotly_json()["layout"]

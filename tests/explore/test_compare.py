@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from perfsim.explore.compare import compare, gain
 from perfsim import apply_transforms
+from perfsim.explore.compare import compare, gain
 from perfsim.transforms import KVCacheDType
 
 
@@ -49,3 +49,20 @@ def test_cli_compare_json():
 def test_cli_compare_errors_are_one_sentence(args, needle):
     out = run("compare", "gpt-oss-120b", "gpt-oss-puzzle-88b", "-h", "h100-sxm", *args)
     assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_compare_uses_the_shared_max_batch_throughput_with_its_own_choices():
+    """compare's throughput row is max_batch_throughput at context prompt + output, capped at
+    MAX_BATCH, best of the powers of two; the report's is the same definition at the max batch."""
+    import perfsim
+    from perfsim.cost.request import max_batch_throughput
+    from perfsim.explore.compare import MAX_BATCH
+
+    model, hw = perfsim.load_model("qwen3-8b"), perfsim.load_hardware("a10g")
+    frame = compare(model, model, hw, prompt_len=512, output_len=256)
+    peak = max_batch_throughput(model, hw, 512, 256, context_len=768, batch_ceiling=MAX_BATCH,
+                                powers_of_two=True)
+    assert frame.loc[frame.metric == "batch used for throughput", "qwen3-8b"].iloc[0] == peak.batch
+    assert frame.loc[frame.metric == "throughput per GPU", "qwen3-8b"].iloc[0] == peak.result.tokens_per_s
+    at_max = max_batch_throughput(model, hw, 512, 256)
+    assert at_max.batch == at_max.memory.max_batch

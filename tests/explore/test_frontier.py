@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import perfsim
-from perfsim.cost.workloads import evaluate_workloads
+from perfsim.cost.batch import evaluate_workloads
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.frontier import evaluate_frontier, pareto_mask
 
@@ -138,3 +138,15 @@ def test_frontier_objectives_and_decoding():
     assert fast.e2e_s.iloc[0] < ar.e2e_s.iloc[0]
     with pytest.raises(PerfsimInputError, match="at least one design"):
         evaluate_frontier([], "h100-sxm")
+
+
+def test_frontier_rows_are_the_shared_design_score(h100):
+    """Frontier, sweep and search all score a design with perfsim.explore.score.score_design."""
+    from perfsim.explore.score import score_design
+
+    model = perfsim.load_model("nemotron-h-8b")
+    row = perfsim.evaluate_frontier([model], h100, batch=4, prompt_len=512, output_len=128).iloc[0]
+    score = score_design(model, h100, 4, 512, 128)
+    assert row["accuracy"] == score.accuracy and row["accuracy_source"] == score.accuracy_note
+    for name, value in score.first().items():
+        assert row[name] == value or (value != value and row[name] != row[name])

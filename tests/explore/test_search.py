@@ -5,7 +5,7 @@ import pytest
 from perfsim import HybridDesign, pareto_mask, search
 from perfsim.errors import PerfsimInputError
 
-pytest.importorskip("optuna")
+pytestmark = pytest.mark.optuna
 
 SPACE = {
     "architecture": {"n_layers": 8, "hidden_size": 1024, "vocab_size": 32000},

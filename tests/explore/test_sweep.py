@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import perfsim
-from perfsim.cost.workloads import evaluate_workloads
+from perfsim.cost.batch import evaluate_workloads
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.space import load_space
 from perfsim.explore.sweep import sweep
@@ -80,7 +80,7 @@ def test_model_and_hardware_field_overrides():
     assert frame.iloc[1]["params"] > frame.iloc[0]["params"]
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", pytest.param(".parquet", marks=pytest.mark.parquet)])
 def test_results_stream_to_file(tmp_path, local, suffix):
     out = tmp_path / f"sweep{suffix}"
     seen: list = []
@@ -97,8 +97,10 @@ def test_process_pool_matches_local(local):
     pd.testing.assert_frame_equal(sweep(SPACE, executor="process", workers=2), local)
 
 
+@pytest.mark.ray
 def test_ray_executor_matches_local(local):
-    ray = pytest.importorskip("ray")
+    import ray
+
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         pd.testing.assert_frame_equal(sweep(SPACE, executor="ray"), local)

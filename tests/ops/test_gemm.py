@@ -1,5 +1,4 @@
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,13 +47,13 @@ def test_decode_gemm_is_memory_bound_and_prefill_compute_bound(h100):
     assert Gemm(8192, 14336, 4096).bound(h100) == "compute"
 
 
-def test_published_h100_square_gemm_curve():
+def test_published_h100_square_gemm_curve(data_file):
     """Golden: hardware.md Table 2B (torch.mm bf16). N=1024 is launch-bound in that benchmark
     (12 us for 2 GFLOP) so it is reported, not asserted; the rest must be within 15 %."""
     import perfsim
 
     h100 = perfsim.load_hardware("h100-sxm")
-    path = Path(__file__).parents[1] / "golden" / "h100_gemm_square_bf16.csv"
+    path = data_file("h100_gemm_square_bf16.csv")
     rows = list(csv.DictReader(line for line in path.open() if not line.startswith("#")))
     for row in rows:
         n = int(row["n"])

@@ -2,17 +2,15 @@
 table is benchmarks/fidelity_trtllm.py): the simulator with `EngineConfig.tensorrt_llm()` must stay
 within 30 % on each and 15 % at the median. Nothing is fitted to these numbers."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from perfsim.explore.compare import offline_throughput_per_gpu
 from perfsim import apply_transforms
+from perfsim.explore.compare import offline_throughput_per_gpu
 from perfsim.transforms import FP8_W8A8
 
-TABLE = Path(__file__).parents[2] / "benchmarks" / "data" / "trtllm_v0.17_throughput.csv"
+TABLE = "trtllm_v0.17_throughput.csv"  # benchmarks/data/, shared with benchmarks/fidelity_trtllm.py
 PROFILES = {"h100": "h100-sxm", "h200": "h200-sxm", "l40s": "l40s", "a100": "a100-sxm-80gb"}
 # (model, TP, ISL, OSL, GPU, requests in the benchmark's dataset)
 CELLS = [
@@ -27,8 +25,7 @@ CELLS = [
 ]
 
 
-def published(model, tp, isl, osl, gpu) -> float:
-    table = pd.read_csv(TABLE, comment="#")
+def published(table, model, tp, isl, osl, gpu) -> float:
     row = table[(table.model == model) & (table.tp == tp) & (table.isl == isl) & (table.osl == osl)]
     return float(row[gpu].iloc[0])
 
@@ -41,8 +38,9 @@ def simulated(model, tp, isl, osl, gpu, requests) -> float:
 
 
 @pytest.fixture(scope="module")
-def ratios():
-    return {cell: simulated(*cell) / published(*cell[:5]) for cell in CELLS}
+def ratios(data_file):
+    table = pd.read_csv(data_file(TABLE), comment="#")
+    return {cell: simulated(*cell) / published(table, *cell[:5]) for cell in CELLS}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=lambda c: f"{c[4]}-{c[0]}-tp{c[1]}-{c[2]}/{c[3]}")

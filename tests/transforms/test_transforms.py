@@ -161,8 +161,8 @@ def test_elastic_depth_width_and_experts():
 
 
 def test_provenance_and_published_counts():
-    model = perfsim.apply_transforms("gpt-oss-120b", [SlidingWindow(8192, layers=[1]), {"name": "prune_experts",
-                                                                               "num_experts": 64}])
+    model = perfsim.apply_transforms("gpt-oss-120b", [SlidingWindow(8192, layers=[1]),
+                                                      {"name": "prune_experts", "num_experts": 64}])
     assert model.applied_transforms == ["sliding_window(window=8192, layers=[1])",
                                         "prune_experts(num_experts=64)"]
     assert model.published_params is None and model.id == "gpt-oss-120b-variant"

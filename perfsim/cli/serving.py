@@ -1,0 +1,157 @@
+"""`perfsim predict`, `perfsim simulate` and `perfsim report`: one request, a serving run, the
+headline table.
+
+Workloads, schedulers and routers are looked up in perfsim.sim's registries when the command
+runs, so a newly registered one is usable here without an edit, and `--help` stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from perfsim.cli.decoding import DecodingChoice, decoding_options
+from perfsim.cli.options import formatted
+from perfsim.cli.output import Format, emit, emit_summary, output_callback, progress
+from perfsim.errors import PerfsimInputError
+
+MODEL_HELP = "model id or YAML/config.json path"
+LENGTH_HELP = "N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"
+# workload dataclass field -> the simulate option that sets it
+WORKLOAD_FLAGS = {"rate": "--rate", "cv": "--cv", "concurrency": "--concurrency",
+                  "num_requests": "--num-requests", "prompt_len": "--prompt-len",
+                  "output_len": "--output-len", "path": "--trace PATH"}
+
+
+@decoding_options
+@formatted
+def predict_cmd(
+    model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
+    batch: int = typer.Option(1, help="sequences generated together"),
+    prompt_len: int = typer.Option(1024, help="prompt tokens per sequence"),
+    output_len: int = typer.Option(256, help="generated tokens per sequence"),
+    tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs"),
+    eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
+    breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
+    fmt: Format = Format.table,
+    decoding: DecodingChoice | None = None,
+) -> None:
+    """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
+    import pandas as pd
+
+    from perfsim.cost.request import generate
+    from perfsim.decoding import Autoregressive
+    from perfsim.spec.deployment import Execution
+
+    assert decoding is not None  # supplied by @decoding_options
+    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
+    strategy = decoding.strategy()
+    result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
+    row = {"model": model, "hardware": hardware, **result.to_dict()}
+    if not isinstance(strategy, Autoregressive):
+        ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
+        row["speedup_vs_ar"] = ar.e2e_s / result.e2e_s
+    emit(pd.DataFrame([row]), fmt, "perfsim predict")
+    if breakdown:
+        emit(result.decode.breakdown, fmt, "decode step breakdown (mean context)")
+
+
+def make_workload_from_options(name: str, values: dict[str, Any]):
+    """The registered workload `name`, built from the simulate options that match its fields."""
+    from perfsim.sim import make_workload, registered_workloads
+
+    classes = registered_workloads()
+    if name not in classes:
+        raise PerfsimInputError(f"--workload {name!r} is unknown; allowed: {', '.join(sorted(classes))}.")
+    params = {}
+    for field in dataclasses.fields(classes[name]):  # type: ignore[arg-type]  # workloads are dataclasses
+        if not field.init:
+            continue
+        if values.get(field.name) is not None:
+            params[field.name] = values[field.name]
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            if field.name in WORKLOAD_FLAGS:
+                raise PerfsimInputError(f"--workload {name} needs {WORKLOAD_FLAGS[field.name]}.")
+            raise PerfsimInputError(f"--workload {name} cannot be built from the command line (it needs "
+                                    f"{field.name}); use the Python API (perfsim.sim.make_workload).")
+    return make_workload(name, **params)
+
+
+@decoding_options
+@formatted
+def simulate_cmd(
+    model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+    hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
+    workload: str = typer.Option("poisson", help="arrival process (see `perfsim list workloads`)"),
+    rate: float = typer.Option(5.0, help="requests/s (poisson, gamma)"),
+    cv: float = typer.Option(2.0, help="gamma inter-arrival coefficient of variation"),
+    concurrency: int = typer.Option(16, help="clients (closed_loop)"),
+    trace_file: Path | None = typer.Option(None, "--trace", help="CSV: arrival_s, prompt_tokens, ..."),
+    num_requests: int = typer.Option(1000, help="requests to simulate"),
+    prompt_len: str = typer.Option("1024", help=LENGTH_HELP),
+    output_len: str = typer.Option("256", help=LENGTH_HELP),
+    replicas: int = typer.Option(1, help="model replicas behind the router"),
+    router: str = typer.Option("round_robin", help="request router (see `perfsim list routers`)"),
+    tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs per replica"),
+    eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
+    max_num_seqs: int | None = typer.Option(None, help="engine sequence limit (default: vLLM's)"),
+    max_batched_tokens: int | None = typer.Option(None, help="tokens per iteration (default: vLLM's)"),
+    no_chunked_prefill: bool = typer.Option(False, help="whole-prompt prefills"),
+    scheduler: str = typer.Option("vllm", help="vllm, guaranteed_no_evict (TensorRT-LLM), prefill_first "
+                                               "(see `perfsim list schedulers`)"),
+    gpu_memory_utilization: float = typer.Option(0.9, help="share of device memory the engine uses"),
+    kv_cache_free_fraction: float | None = typer.Option(
+        None, help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
+    step_overhead_s: float = typer.Option(0.0, help="engine CPU time per iteration not hidden by the GPU"),
+    ttft_slo: float | None = typer.Option(None, help="TTFT SLO in seconds, for goodput"),
+    tpot_slo: float | None = typer.Option(None, help="TPOT SLO in seconds, for goodput"),
+    seed: int = typer.Option(0),
+    chrome_trace: Path | None = typer.Option(None, help="write the iteration timeline here",
+                                             callback=output_callback("--chrome-trace")),
+    fmt: Format = Format.table,
+    decoding: DecodingChoice | None = None,
+) -> None:
+    """Event-driven serving simulation: TTFT/TPOT/ITL percentiles, throughput, goodput, KV use."""
+    from perfsim.sim import EngineConfig, simulate_serving
+    from perfsim.sim.lengths import parse_length
+    from perfsim.spec.deployment import Execution
+
+    assert decoding is not None  # supplied by @decoding_options
+    strategy = decoding.strategy()
+    values = dict(rate=rate, cv=cv, concurrency=concurrency, num_requests=num_requests, path=trace_file,
+                  prompt_len=parse_length(prompt_len, "--prompt-len"),
+                  output_len=parse_length(output_len, "--output-len"))
+    load = make_workload_from_options(workload, values)
+    engine = EngineConfig(max_num_seqs=max_num_seqs, max_batched_tokens=max_batched_tokens,
+                          chunked_prefill=not no_chunked_prefill, scheduler=scheduler,
+                          gpu_memory_utilization=gpu_memory_utilization,
+                          kv_cache_free_fraction=kv_cache_free_fraction, step_overhead_s=step_overhead_s)
+    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
+    with progress("simulating requests", load.num_requests, enabled=load.num_requests >= 2000) as bar:
+        result = simulate_serving(model, hardware, load, engine, strategy, seed=seed, execution=execution,
+                                  replicas=replicas, router=router, trace=chrome_trace is not None,
+                                  progress=bar.on_update)
+    summary = {**result.meta, **result.summary(ttft_slo, tpot_slo)}
+    if chrome_trace is not None:
+        result.to_chrome_trace(chrome_trace)
+        typer.echo(f"wrote {chrome_trace}", err=True)
+    emit_summary(summary, fmt, "perfsim simulate")
+
+
+@formatted
+def report_cmd(
+    models: list[str] | None = typer.Option(None, "--model", "-m", help="repeat for several"),
+    hardware: list[str] | None = typer.Option(None, "--hardware", "-h", help="repeat for several"),
+    prompt_len: int = typer.Option(1024), output_len: int = typer.Option(256),
+    fmt: Format = Format.table,
+) -> None:
+    """Headline what-if report: bundled models on H100, A10G and Jetson Orin (or your choice)."""
+    from perfsim.explore.report import DEFAULT_HARDWARE, DEFAULT_MODELS, headline_report
+
+    frame = headline_report(models or DEFAULT_MODELS, hardware or DEFAULT_HARDWARE,
+                            prompt_len, output_len)
+    emit(frame, fmt, f"perfsim headline report: prompt {prompt_len}, output {output_len}, bf16")

@@ -1,0 +1,74 @@
+"""What every layer kind needs to emit a step's kernels: the step's shapes, the model's widths and
+dtypes, tensor parallelism, and the kernels layers share (GEMM, fused norm, all-reduce, short
+conv, decode/prefill scans)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from perfsim.errors import PerfsimInputError
+from perfsim.layers.types import DECODE, PREFILL, TOKEN, Kernel
+from perfsim.ops import AllReduce, Elementwise, Gemm, Op
+from perfsim.units import DTYPE_BYTES
+
+
+def split(n: int, tp: int, what: str) -> int:
+    """`n` divided over `tp` GPUs; an error naming `what` when it does not divide."""
+    if n % tp:
+        raise PerfsimInputError(f"tensor_parallel {tp} must divide {what} ({n}).")
+    return n // tp
+
+
+class StepBuilder:
+    """Shapes of one forward (`s`, fields may be numpy arrays) on one tensor-parallel shard.
+
+    `t` is the step's tokens, `h` the hidden size, `a`/`wd` the activation and weight dtypes and
+    `ab` the bytes of a bf16-or-wider activation value. The arguments are a
+    perfsim.spec.model.ModelSpec, a perfsim.cost.graph.StepBatch and Execution (not imported here:
+    both modules import this package).
+    """
+
+    def __init__(self, model: Any, step: Any, execution: Any):
+        self.m, self.s, self.tp = model, step, execution.tensor_parallel
+        self.a = model.dtypes.activations
+        # Quantised activations (W8A8 FP8, FP4) exist only as GEMM inputs: the norm before a GEMM
+        # writes them, the GEMM accumulates and writes bf16, and the residual stream, elementwise
+        # kernels and TP all-reduces stay bf16 (TensorRT-LLM / ModelOpt FP8 recipe).
+        self.ab = max(DTYPE_BYTES[self.a], DTYPE_BYTES["bf16"])
+        self.wd = model.dtypes.weights
+        self.h = model.hidden_size
+        self.t = step.tokens
+
+    def split(self, n: int, what: str) -> int:
+        return split(n, self.tp, what)
+
+    def gemm(self, m, n, k, groups=1.0) -> Gemm:
+        return Gemm(m, n, k, self.a, self.wd, groups)
+
+    def norm(self, width=None) -> Elementwise:
+        # fused residual-add + RMSNorm: read x and residual, write both
+        width = width or self.h
+        return Elementwise("add_norm", 2 * self.t * width * self.ab, 2 * self.t * width * self.ab)
+
+    def pre_norm(self) -> Kernel:
+        return Kernel("norm", self.norm(), TOKEN)
+
+    def allreduce(self) -> list[Kernel]:
+        if self.tp == 1:
+            return []
+        return [Kernel("allreduce", AllReduce(self.t * self.h * self.ab, self.tp), TOKEN)]
+
+    def conv(self, channels: int, kernel: int) -> Elementwise:
+        """Depthwise causal conv over `channels`, reading and writing each sequence's conv state."""
+        s, cb = self.s, self.ab
+        state = (s.decode_seqs + s.prefill_seqs) * channels * max(kernel - 1, 0) * cb
+        return Elementwise("conv1d", self.t * channels * cb + state, self.t * channels * cb + state,
+                           flops=2.0 * self.t * channels * kernel)
+
+    def scans(self, make: Callable[[str, object, object], Op]) -> list[Kernel]:
+        """A recurrent scan for the decode sequences and one for the prefill chunks;
+        `make(phase, batch, length)` builds the op."""
+        s = self.s
+        return [Kernel("scan_decode", make("decode", s.decode_seqs, s.decode_tokens), DECODE),
+                Kernel("scan_prefill", make("prefill", s.prefill_seqs, s.prefill_tokens), PREFILL)]

@@ -1,0 +1,23 @@
+"""Pydantic building blocks shared by every spec module (model, layer kinds), kept apart from
+perfsim.spec.model so that layer modules can define their specs without importing the model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PosInt = Annotated[int, Field(gt=0)]
+DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
+Activation = Literal["swiglu", "geglu", "gelu", "relu2", "silu"]
+#: Activations with a gate branch (the up projection is twice as wide).
+GATED_ACTIVATIONS = ("swiglu", "geglu")
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors and instances are frozen (hashable, safe to share)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+__all__ = ["GATED_ACTIVATIONS", "Activation", "DTypeName", "PosInt", "_Strict"]
