@@ -42,6 +42,7 @@ wheel-check: $(STAMP)  ## build the wheel, install it in a clean venv, run it fr
 	/tmp/perfsim-wheel-venv/bin/pip install -q dist/*.whl
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim list hardware | grep -q h100-sxm
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim list models | grep -q llama-3.1-8b
+	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim list runtimes | grep -q vllm
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/perfsim predict -m qwen3-8b -h h100-sxm --json >/dev/null
 	cd /tmp && /tmp/perfsim-wheel-venv/bin/python -c "import sys, perfsim; \
 	bad = {'torch', 'streamlit', 'plotly', 'ray'} & set(sys.modules); assert not bad, bad; print('wheel ok')"

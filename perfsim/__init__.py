@@ -19,7 +19,7 @@ from perfsim.explore.design import HybridDesign
 from perfsim.explore.frontier import evaluate_frontier, pareto_mask
 from perfsim.explore.search import SearchResult, search
 from perfsim.explore.sweep import sweep
-from perfsim.io.load import apply_transforms, load_hardware, load_model
+from perfsim.io.load import apply_transforms, load_hardware, load_model, load_runtime
 from perfsim.ops import kernel_time
 from perfsim.rollout import RolloutConfig, RolloutResult, simulate_rollouts
 from perfsim.sim import (
@@ -37,6 +37,7 @@ from perfsim.sim import (
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+from perfsim.spec.runtime import RuntimeProfile
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,7 @@ __all__ = [
     "RequestResult",
     "RolloutConfig",
     "RolloutResult",
+    "RuntimeProfile",
     "SearchResult",
     "ServingResult",
     "StepBatch",
@@ -72,6 +74,7 @@ __all__ = [
     "kernel_time",
     "load_hardware",
     "load_model",
+    "load_runtime",
     "max_rate_under_slo",
     "memory",
     "model_params",

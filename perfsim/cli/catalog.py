@@ -22,6 +22,7 @@ from perfsim.cli.output import Format, emit_names, fail, output_callback
 class Kind(StrEnum):
     hardware = "hardware"
     models = "models"
+    runtimes = "runtimes"
     decodings = "decodings"
     workloads = "workloads"
     schedulers = "schedulers"
@@ -46,7 +47,9 @@ REGISTRIES: dict[Kind, tuple[str, str]] = {
     Kind.ops: ("perfsim.ops", "registered_ops"),
     Kind.executors: ("perfsim.explore.executors", "registered_executors"),
 }
-CATALOGS = {Kind.hardware: "hwprofiles", Kind.models: "models"}
+CATALOGS = {Kind.hardware: "hwprofiles", Kind.models: "models", Kind.runtimes: "runtimes"}
+#: Top-level keys that only a runtime YAML has (how `show` tells a runtime file from a model file).
+_RUNTIME_KEYS = {"kernels", "cuda_graphs", "scheduler", "host"}
 
 
 def names(kind: Kind) -> list[str]:
@@ -65,7 +68,7 @@ def names(kind: Kind) -> list[str]:
 @formatted
 def list_cmd(kind: Kind = typer.Argument(..., help=f"one of: {', '.join(Kind)}"),
              fmt: Format = Format.table) -> None:
-    """List bundled hardware or models (plus $PERFSIM_PATH), or the names in a registry.
+    """List bundled hardware, models or runtimes (plus $PERFSIM_PATH), or the names in a registry.
 
     Registries: decodings, workloads, schedulers, routers, pipelines, accuracy (models),
     transforms, ops, executors.
@@ -82,9 +85,9 @@ def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 @formatted
-def show_cmd(name: str = typer.Argument(..., help="a hardware or model id, or a YAML path"),
+def show_cmd(name: str = typer.Argument(..., help="a hardware, runtime or model id, or a YAML path"),
              fmt: Format = Format.table) -> None:
-    """Print a hardware profile or a model description as YAML, with derived figures.
+    """Print a hardware profile, a runtime or a model description as YAML (models with derived figures).
 
     --format json prints JSON; csv prints field,value rows.
     """
@@ -92,10 +95,12 @@ def show_cmd(name: str = typer.Argument(..., help="a hardware or model id, or a 
 
     from perfsim.cost.params import model_params
     from perfsim.io.catalog import list_ids
-    from perfsim.io.load import load_hardware, load_model
+    from perfsim.io.load import load_hardware, load_model, load_runtime
 
     if name in list_ids("hwprofiles"):
         data = load_hardware(name).model_dump(mode="json")
+    elif name in list_ids("runtimes") or _is_runtime_file(name):
+        data = load_runtime(name).model_dump(mode="json")
     elif name in list_ids("models") or Path(name).exists():
         model = load_model(name)
         counts = model_params(model)
@@ -103,7 +108,8 @@ def show_cmd(name: str = typer.Argument(..., help="a hardware or model id, or a 
                 "derived": {"params": counts.total, "active_params": counts.active,
                             "sublayers": len(model.sublayers), "mixer_layers": model.num_mixer_layers}}
     else:
-        fail(f"unknown id '{name}'; see `perfsim list hardware` and `perfsim list models`.")
+        fail(f"unknown id '{name}'; see `perfsim list hardware`, `perfsim list runtimes` and "
+             f"`perfsim list models`.")
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2))
     elif fmt is Format.csv:
@@ -112,6 +118,24 @@ def show_cmd(name: str = typer.Argument(..., help="a hardware or model id, or a 
         typer.echo(pd.DataFrame(_flatten(data), columns=["field", "value"]).to_csv(index=False), nl=False)
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False))
+
+
+def _is_runtime_file(name: str) -> bool:
+    """A YAML file whose keys are a runtime's (or whose `base:` is a bundled runtime id)."""
+    from perfsim.io.catalog import list_ids
+
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return False
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return False  # the model loader reports the file in one sentence
+    if not isinstance(data, dict):
+        return False
+    return bool(_RUNTIME_KEYS & set(data)) or data.get("base") in list_ids("runtimes")
 
 
 def import_hf_cmd(

@@ -67,3 +67,12 @@ def guard(func: Callable) -> Callable:
             fail(str(exc))
 
     return wrapper
+
+
+runtime_option = option_group("runtime", {
+    "runtime": (str | None, typer.Option(
+        None, "--runtime", help="serving runtime id or YAML path (see `perfsim list runtimes`): its "
+                                "kernels, CUDA graphs, scheduler defaults and host costs; default: none "
+                                "(runtime-free: no host costs, CUDA graphs, whole-prompt memory)")),
+}, lambda values: values["runtime"])
+"""Adds `--runtime ID|PATH`; the command gets `runtime` (None when not given)."""

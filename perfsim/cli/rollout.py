@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from perfsim.cli.decoding import DecodingChoice, decoding_options
-from perfsim.cli.options import formatted
+from perfsim.cli.options import formatted, runtime_option
 from perfsim.cli.output import Format, emit, emit_summary, fail, output_callback, progress
 
 _LENGTH_HELP = "N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"
@@ -24,6 +24,7 @@ def _acceptances(text: str | None) -> tuple[float, ...] | None:
 
 
 @decoding_options
+@runtime_option
 @formatted
 def rollout_cmd(
     model: str = typer.Option(..., "--model", "-m", help="policy model id or YAML/config.json path"),
@@ -54,6 +55,7 @@ def rollout_cmd(
                                              callback=output_callback("--chrome-trace")),
     fmt: Format = Format.table,
     decoding: DecodingChoice | None = None,
+    runtime: str | None = None,
 ) -> None:
     """RL rollouts: step time split into generation / training / sync / idle, utilisation, tokens/s."""
     from perfsim.rollout import RolloutConfig, simulate_rollouts
@@ -81,7 +83,7 @@ def rollout_cmd(
 
     with progress("simulating RL steps", cfg.steps) as bar:
         result = simulate_rollouts(model, hardware, cfg, seed=seed, training_hardware=training_hardware,
-                                   progress=bar.on_update)
+                                   progress=bar.on_update, runtime=runtime)
     meta = {key: value for key, value in result.meta.items() if key != "pool_gpus"}
     summary = {**meta, **result.summary()}
     for path, write in ((timeline, lambda p: result.timeline.to_csv(p, index=False)),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from perfsim.cli.options import formatted
+from perfsim.cli.options import formatted, runtime_option
 from perfsim.cli.output import Format, emit, fail, output_callback, progress
 from perfsim.extras import require
 
@@ -69,6 +69,7 @@ def _executor(name: str, address: str | None) -> None:
         require("ray", extra="distributed", feature="--executor ray")
 
 
+@runtime_option
 @formatted
 def sweep_cmd(
     space: Path = typer.Argument(..., help="space.yaml: base design, parameters to sweep, workload"),
@@ -79,6 +80,7 @@ def sweep_cmd(
     out: Path | None = _out_option("stream every row to this .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     fmt: Format = Format.table,
+    runtime: str | None = None,
 ) -> None:
     """Evaluate every point of a design space (grid or random) and stream the results."""
     from perfsim.explore.sweep import sweep
@@ -88,7 +90,7 @@ def sweep_cmd(
     try:
         with progress("sweeping", enabled=not quiet) as bar:
             frame = sweep(space, executor=executor, address=address, workers=workers, out=out,
-                          progress=bar.on_update)
+                          progress=bar.on_update, runtime=runtime)
     except ConnectionError as exc:  # ray.init could not reach --address
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         fail(f"--executor ray could not reach a Ray cluster at {address or 'a local address'} ({first}); "
@@ -99,6 +101,7 @@ def sweep_cmd(
     emit(frame, fmt, f"perfsim sweep {space.name}: {len(frame)} points")
 
 
+@runtime_option
 @formatted
 def search_cmd(
     space: Path = typer.Argument(..., help="space.yaml with 'architecture' and 'search' sections"),
@@ -108,6 +111,7 @@ def search_cmd(
     out: Path | None = _out_option("write all trials to .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     fmt: Format = Format.table,
+    runtime: str | None = None,
 ) -> None:
     """NSGA-II search over hybrid architectures; prints the feasible Pareto front."""
     require("optuna", extra="search", feature="perfsim search")
@@ -115,7 +119,8 @@ def search_cmd(
     from perfsim.explore.search import search
 
     with progress("searching", enabled=not quiet) as bar:
-        result = search(space, budget=budget, hardware=hardware, seed=seed, progress=bar.on_update)
+        result = search(space, budget=budget, hardware=hardware, seed=seed, progress=bar.on_update,
+                        runtime=runtime)
     if out is not None:
         _write(result.trials, out)
     cols = ["design", *[c for c in SUMMARY if c not in ("design", "hardware", "batch")]]
@@ -130,6 +135,7 @@ def search_cmd(
 LATENCIES = ("e2e_s", "ttft_s", "tpot_s")
 
 
+@runtime_option
 @formatted
 def frontier_cmd(
     models: list[str] = typer.Option(..., "--model", "-m", help="model id or YAML (repeat)"),
@@ -143,6 +149,7 @@ def frontier_cmd(
     latency: str = typer.Option("e2e_s", help="latency column for the front: e2e_s, ttft_s or tpot_s"),
     out: Path | None = _out_option("also write the table to .csv or .parquet"),
     fmt: Format = Format.table,
+    runtime: str | None = None,
 ) -> None:
     """Latency-accuracy frontier of models on devices; `on_front` marks the Pareto set per device."""
     from perfsim.explore.frontier import evaluate_frontier
@@ -158,6 +165,7 @@ def frontier_cmd(
         output_len=output_len,
         accuracy=accuracy,
         objectives={latency: "min", "accuracy": "max"},
+        runtime=runtime,
     )
     if out is not None:
         _write(frame, out)

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from perfsim.cli.decoding import DecodingChoice, decoding_options
-from perfsim.cli.options import formatted
+from perfsim.cli.options import formatted, runtime_option
 from perfsim.cli.output import Format, emit, emit_summary, output_callback, progress
 from perfsim.errors import PerfsimInputError
 
@@ -27,6 +27,7 @@ WORKLOAD_FLAGS = {"rate": "--rate", "cv": "--cv", "concurrency": "--concurrency"
 
 
 @decoding_options
+@runtime_option
 @formatted
 def predict_cmd(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
@@ -39,6 +40,7 @@ def predict_cmd(
     breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
     fmt: Format = Format.table,
     decoding: DecodingChoice | None = None,
+    runtime: str | None = None,
 ) -> None:
     """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
     import pandas as pd
@@ -50,10 +52,14 @@ def predict_cmd(
     assert decoding is not None  # supplied by @decoding_options
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
     strategy = decoding.strategy()
-    result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution)
-    row = {"model": model, "hardware": hardware, **result.to_dict()}
+    result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution,
+                      runtime=runtime)
+    row = {"model": model, "hardware": hardware, **({"runtime": runtime} if runtime else {}),
+           **result.to_dict()}
+    if result.memory.assumed:
+        typer.echo(f"memory and TTFT assume {result.memory.assumed}.", err=True)
     if not isinstance(strategy, Autoregressive):
-        ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution)
+        ar = generate(model, hardware, batch, prompt_len, output_len, execution=execution, runtime=runtime)
         row["speedup_vs_ar"] = ar.e2e_s / result.e2e_s
     emit(pd.DataFrame([row]), fmt, "perfsim predict")
     if breakdown:
@@ -82,6 +88,7 @@ def make_workload_from_options(name: str, values: dict[str, Any]):
 
 
 @decoding_options
+@runtime_option
 @formatted
 def simulate_cmd(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
@@ -114,6 +121,7 @@ def simulate_cmd(
                                              callback=output_callback("--chrome-trace")),
     fmt: Format = Format.table,
     decoding: DecodingChoice | None = None,
+    runtime: str | None = None,
 ) -> None:
     """Event-driven serving simulation: TTFT/TPOT/ITL percentiles, throughput, goodput, KV use."""
     from perfsim.sim import EngineConfig, simulate_serving
@@ -134,7 +142,7 @@ def simulate_cmd(
     with progress("simulating requests", load.num_requests, enabled=load.num_requests >= 2000) as bar:
         result = simulate_serving(model, hardware, load, engine, strategy, seed=seed, execution=execution,
                                   replicas=replicas, router=router, trace=chrome_trace is not None,
-                                  progress=bar.on_update)
+                                  progress=bar.on_update, runtime=runtime)
     summary = {**result.meta, **result.summary(ttft_slo, tpot_slo)}
     if chrome_trace is not None:
         result.to_chrome_trace(chrome_trace)

@@ -25,8 +25,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from perfsim.cost.chunked import chunk_steps
 from perfsim.cost.graph import StepBatch
 from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, Footprint
+from perfsim.cost.runtime import RuntimeLike, load_runtime_like, prefill_chunk_tokens, resolve_execution
 from perfsim.cost.step import step_latency
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.io.load import load_hardware, load_model
@@ -46,23 +48,25 @@ def evaluate_grid(
     *,
     phase: Literal["decode", "prefill"] = "decode",
     execution: Execution | None = None,
+    runtime: RuntimeLike = None,
 ) -> pd.DataFrame:
     """Step latency, throughput and fit for the full grid models x hardware x batch x context.
 
     Decode: one token for each of `batch` sequences with `context_len` cached.
-    Prefill: `batch` prompts of `context_len` tokens (latency = TTFT).
+    Prefill: `batch` prompts of `context_len` tokens (latency = TTFT) in one forward.
+    `runtime` supplies kernels, launch mode and host costs per device (perfsim.cost.runtime).
     """
-    execution = execution or Execution()
+    profile = load_runtime_like(runtime)
     b, c = np.meshgrid(np.asarray(batch, float), np.asarray(context_len, float), indexing="ij")
     b, c = b.ravel(), c.ravel()
-    frames, tp = [], execution.tensor_parallel
+    frames, tp = [], (execution or Execution()).tensor_parallel
     for model in map(load_model, models):
         if phase == "decode":
             step, tokens = StepBatch(decode_seqs=b, decode_context=c), b
         else:
             step, tokens = StepBatch(prefill_seqs=b, prefill_tokens=c), b * c
         for hw in map(load_hardware, hardware):
-            latency = step_latency(model, hw, step, execution)
+            latency = step_latency(model, hw, step, resolve_execution(profile, hw, execution))
             foot = Footprint.of(model, hw, tp)
             need = foot.total_bytes(b, c, tokens)  # the step's activation peak and logits included
             frames.append(pd.DataFrame({
@@ -79,12 +83,17 @@ def evaluate_grid(
     return pd.concat(frames, ignore_index=True)
 
 
-def _latencies(model, hw, strategy: DecodingStrategy, batch, prompt, output, execution):
+def _latencies(model, hw, strategy: DecodingStrategy, batch, prompt, output, execution, chunk=None):
     """(ttft_s, tpot_s, e2e_s, tokens_per_s) arrays, ignoring memory. The predictor's cost is mostly
-    per call, so the quadrature nodes go through the predictor as one concatenated array."""
+    per call, so the quadrature nodes go through the predictor as one concatenated array. With a
+    `chunk`, the prefill runs in forwards of that many tokens (perfsim.cost.chunked)."""
     prefix = model.prefix_tokens
-    ttft = step_latency(model, hw, StepBatch(prefill_seqs=batch, prefill_tokens=prompt + prefix), execution)
-    ttft = np.broadcast_to(np.asarray(ttft, float), batch.shape).copy()
+    if chunk is None:
+        whole = StepBatch(prefill_seqs=batch, prefill_tokens=prompt + prefix)
+        ttft = np.asarray(step_latency(model, hw, whole, execution), float)
+        ttft = np.broadcast_to(ttft, batch.shape).copy()
+    else:
+        ttft = _chunked_ttft(model, hw, batch, prompt + prefix, chunk, execution)
     if strategy.name != "autoregressive":
         pairs = {(int(b), int(p)) for b, p in zip(batch, prompt, strict=True)}
         extra = {k: strategy.prefill_extra_latency(model, hw, k[0], k[1], execution) for k in pairs}
@@ -102,6 +111,14 @@ def _latencies(model, hw, strategy: DecodingStrategy, batch, prompt, output, exe
     return ttft, tpot, e2e, batch * output / e2e
 
 
+def _chunked_ttft(model, hw, batch, tokens, chunk: int, execution) -> np.ndarray:
+    """Chunked prefill latency per (batch, tokens) pair, each distinct pair priced once."""
+    pairs = {(int(b), int(t)) for b, t in zip(batch, tokens, strict=True) if b >= 1}
+    cost = {(b, t): sum(float(step_latency(model, hw, step, execution)) * n
+                        for step, n in chunk_steps(b, t, chunk)) for b, t in pairs}
+    return np.array([cost.get((int(b), int(t)), 0.0) for b, t in zip(batch, tokens, strict=True)])
+
+
 def evaluate_workloads(
     model: ModelSpec,
     hw: HardwareProfile,
@@ -111,19 +128,24 @@ def evaluate_workloads(
     *,
     decoding=None,
     execution: Execution | None = None,
+    runtime: RuntimeLike = None,
 ) -> dict[str, np.ndarray]:
     """Columns (arrays of the broadcast workload shape): ttft_s, tpot_s, e2e_s, tokens_per_s,
-    memory_bytes, fits, max_batch, max_batch_tokens_per_s."""
-    execution = execution or Execution()
+    memory_bytes, fits, max_batch, max_batch_tokens_per_s. Under a `runtime`, its kernels, launch
+    mode and host costs, and its chunked prefill for memory, TTFT and the max batch (as generate)."""
+    profile = load_runtime_like(runtime)
+    execution = resolve_execution(profile, hw, execution)
+    chunk = None if profile is None else prefill_chunk_tokens(profile, hw)
     strategy = make_decoding(decoding)
     b, p, o = (np.asarray(x, float).ravel() for x in np.broadcast_arrays(batch, prompt_len, output_len))
     foot = Footprint.of(model, hw, execution.tensor_parallel, *strategy.resident_draft(model))
     context = p + o + model.prefix_tokens
     in_range = context <= model.max_context_len
     safe_ctx = np.minimum(context, model.max_context_len)
-    memory_bytes = foot.total_bytes(b, safe_ctx, b * safe_ctx)  # whole-batch prefill, as generate() checks
+    step_tokens = b * safe_ctx if chunk is None else np.minimum(b * safe_ctx, chunk)  # as generate() checks
+    memory_bytes = foot.total_bytes(b, safe_ctx, step_tokens)
     fits = in_range & (memory_bytes <= foot.usable_bytes) & (b >= 1) & (p >= 1) & (o >= 1)
-    max_batch = np.where(in_range, foot.max_batch(safe_ctx, PREFILL_CHUNK_TOKENS), 0)
+    max_batch = np.where(in_range, foot.max_batch(safe_ctx, chunk or PREFILL_CHUNK_TOKENS), 0)
     ok = max_batch > 0
     n = len(b)  # the request at `batch` and, stacked after it, the same request at max batch
     ttft, tpot, e2e, tps = _latencies(
@@ -134,6 +156,7 @@ def evaluate_workloads(
         np.concatenate([p, p[ok]]),
         np.concatenate([o, o[ok]]),
         execution,
+        chunk,
     )
     peak = np.full(n, np.nan)
     peak[ok] = tps[n:]

@@ -39,6 +39,9 @@ class MemoryReport:
     state_bytes_per_seq: float
     #: Part of weights/KV/state that belongs to a speculative drafter (included above).
     draft_bytes: float = 0.0
+    #: The prefill the numbers assume, as a clause ("prefill in chunks of 2048 tokens (...)"), when a
+    #: runtime chose it; named in `explain`.
+    assumed: str | None = None
 
     @property
     def shortfall_bytes(self) -> float:
@@ -55,6 +58,7 @@ class MemoryReport:
             + (f"; drafter {format_bytes(self.draft_bytes)} of these" if self.draft_bytes else "")
             + ") "
             f"of the {format_bytes(self.usable_bytes)} usable on {hw_id}"
+            + (f", assuming {self.assumed}" if self.assumed else "")
         )
         if self.fits:
             return f"{head}; it fits (max batch at this context {self.max_batch})."
@@ -64,8 +68,8 @@ class MemoryReport:
             f"{self.max_context_len}."
         )
 
-    def to_dict(self) -> dict[str, float | bool | int]:
-        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+    def to_dict(self) -> dict[str, float | bool | int | str]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "assumed" or self.assumed}
         out["shortfall_bytes"] = self.shortfall_bytes
         return out
 

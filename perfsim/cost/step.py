@@ -5,6 +5,8 @@ eager mode the host enqueues kernels every `host_per_kernel_s`; the GPU starts k
 max(previous kernel end, its enqueue time), so short kernels expose host overhead. On a CPU the
 dispatching thread is the one that computes, so every kernel adds its dispatch cost. This is why
 depth matters at batch 1: every sublayer adds kernels and their fixed costs (papers.md section 1).
+Host work outside kernels adds per step: a fixed part and a part per running sequence (a
+runtime's input preparation, sampling and detokenisation, `Execution.host_per_seq_per_step_s`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class LaunchModel:
     host_per_kernel_s: float
     host_is_device: bool
     host_overhead_per_step_s: float
+    host_per_seq_per_step_s: float = 0.0
 
     @classmethod
     def of(cls, hw: HardwareProfile, execution: Execution) -> LaunchModel:
@@ -80,19 +83,27 @@ class LaunchModel:
         per_kernel = execution.host_per_kernel_s
         per_kernel = launch.host_per_kernel_s if per_kernel is None else per_kernel
         return cls(execution.cuda_graphs, launch.graph_launch_s, per_kernel, hw.host_is_device,
-                   execution.host_overhead_per_step_s)
+                   execution.host_overhead_per_step_s, execution.host_per_seq_per_step_s)
 
-    def step_s(self, timed: Mapping[str, Sequence[TimedKernel]], sequence: Sequence[str]):
+    def host_s(self, seqs=0.0):
+        """Host seconds per step outside kernels for `seqs` running sequences (scalar or array)."""
+        if self.host_per_seq_per_step_s == 0:
+            return self.host_overhead_per_step_s
+        return self.host_overhead_per_step_s + self.host_per_seq_per_step_s * np.asarray(seqs, dtype=float)
+
+    def step_s(self, timed: Mapping[str, Sequence[TimedKernel]], sequence: Sequence[str], seqs=0.0):
         """(wall, device) seconds of a forward that launches, in `sequence` order, the kernels
-        `timed[sublayer]` of each sublayer instance; scalar or array shapes."""
+        `timed[sublayer]` of each sublayer instance, with `seqs` sequences running; scalar or
+        array shapes."""
         counts = {g: sequence.count(g) for g in timed}
         gpu = sum(sum(k.time_s for k in timed[g]) * c for g, c in counts.items())
+        host_step = self.host_s(seqs)
         if self.cuda_graphs:
-            return self.graph_launch_s + gpu + self.host_overhead_per_step_s, gpu
+            return self.graph_launch_s + gpu + host_step, gpu
         per_kernel = self.host_per_kernel_s
         if self.host_is_device:
             launched = sum(sum(k.launched for k in timed[g]) * c for g, c in counts.items())
-            return gpu + per_kernel * launched + self.host_overhead_per_step_s, gpu
+            return gpu + per_kernel * launched + host_step, gpu
         host = np.zeros_like(gpu)
         done = np.zeros_like(gpu)
         for sub in sequence:
@@ -101,7 +112,7 @@ class LaunchModel:
                     share = np.where(n > 0, t / np.maximum(n, 1), 0.0)
                     host = host + np.where(share > 0, per_kernel, 0.0)
                     done = np.where(share > 0, np.maximum(done, host) + share, done)
-        return done + self.host_overhead_per_step_s, gpu
+        return done + host_step, gpu
 
     def kernel_s(self, time_s, launched):
         """Wall seconds of one kernel priced apart from its step (cost tables that split a step by
@@ -124,9 +135,10 @@ def timed_kernels(groups: list[KernelGroup], hw: HardwareProfile) -> dict[str, l
     return out
 
 
-def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution):
+def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution, batch: StepBatch):
     """(step latency, summed device time) for scalar or array shapes."""
-    return LaunchModel.of(hw, execution).step_s(timed, sublayer_sequence(model))
+    seqs = batch.decode_seqs + batch.prefill_seqs
+    return LaunchModel.of(hw, execution).step_s(timed, sublayer_sequence(model), seqs)
 
 
 def _counts(model: ModelSpec, timed) -> dict[str, int]:
@@ -149,7 +161,7 @@ def step_latency(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execut
     """Vectorised path: latency for array-valued StepBatch fields, no breakdown."""
     execution = execution or Execution()
     timed = timed_kernels(build_step(model, batch, execution), hw)
-    return _latency(model, hw, timed, execution)[0]
+    return _latency(model, hw, timed, execution, batch)[0]
 
 
 def evaluate_step(
@@ -158,7 +170,7 @@ def evaluate_step(
     """Latency, totals and per-kernel breakdown of one forward pass with scalar shapes."""
     execution = execution or Execution()
     timed = timed_kernels(build_step(model, batch, execution), hw)
-    latency, gpu = _latency(model, hw, timed, execution)
+    latency, gpu = _latency(model, hw, timed, execution, batch)
     counts = _counts(model, timed)
     rows = []
     for sub, kernels in timed.items():

@@ -23,6 +23,7 @@ from perfsim.cost.graph import StepBatch, build_step
 from perfsim.cost.memory import memory as _memory
 from perfsim.cost.memory import require_fit
 from perfsim.cost.params import mlp_params
+from perfsim.cost.runtime import RuntimeLike, load_runtime_like, prefill_chunk_tokens, resolve_execution
 from perfsim.cost.step import LaunchModel, TimedKernel, evaluate_step, timed_kernels
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -147,7 +148,8 @@ def _schedule_prefill(model: ModelSpec, hw: HardwareProfile, text: int, visual: 
             kernels[key] = timed(tokens)[names[p]]
             sequence.append(key)
     # priced as one CUDA-graph launch without host overhead, whatever `execution` says (as always)
-    graph = replace(LaunchModel.of(hw, execution), cuda_graphs=True, host_overhead_per_step_s=0.0)
+    graph = replace(LaunchModel.of(hw, execution), cuda_graphs=True, host_overhead_per_step_s=0.0,
+                    host_per_seq_per_step_s=0.0)
     return float(graph.step_s(kernels, sequence + ["lm_head"])[0])
 
 
@@ -166,18 +168,22 @@ def vlm_ttft(model: ModelSpec | str, hw: HardwareProfile | str, *, frames: int =
              keep_before_llm: float = 1.0, keep_first_frame: bool = True,
              keep_schedule: Mapping[int, float] | None = None, chunk_tokens: int | None = None,
              encoder_per_chunk: bool = False, host_s: float = 0.0, execution: Execution | None = None,
-             check_memory: bool = True) -> VisionPrefill:
+             check_memory: bool = True, runtime: RuntimeLike = None) -> VisionPrefill:
     """Time to first token of one request with `frames` video frames (or image tiles).
 
     `keep_before_llm` is the fraction of visual tokens kept before the LLM (EVS keeps 1 - q of
     them, the first frame whole when `keep_first_frame`); `keep_schedule` maps layer index ->
     fraction kept from that layer on (inside-LLM reduction; whole-prompt prefill). With
     `chunk_tokens` the prompt is prefilled in chunks of that many tokens; `host_s` is measured
-    CPU time (decode, resize) the caller supplies.
+    CPU time (decode, resize) the caller supplies. `runtime` (id, path or RuntimeProfile) supplies
+    the LLM's kernels and host costs and, without `chunk_tokens` or `keep_schedule`, its prefill chunk.
     """
     model, hw = load_model(model), load_hardware(hw)
     spec = _vision(model)
-    execution = execution or Execution()
+    profile = load_runtime_like(runtime)
+    execution = resolve_execution(profile, hw, execution)
+    if profile is not None and chunk_tokens is None and keep_schedule is None:
+        chunk_tokens = prefill_chunk_tokens(profile, hw)
     for name, value in (("frames", frames), ("text_tokens + 1", text_tokens + 1)):
         if not isinstance(value, int) or value < 1:
             raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")

@@ -15,6 +15,7 @@ import pandas as pd
 from perfsim.cost.memory import kv_bytes_per_seq
 from perfsim.cost.params import model_params
 from perfsim.cost.request import generate, max_batch_throughput
+from perfsim.cost.runtime import load_runtime_like, resolve_execution
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.sim import Batch, EngineConfig, simulate_serving
@@ -24,20 +25,22 @@ from perfsim.spec.deployment import Execution
 MAX_BATCH = 1024
 
 
-def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch: int | None):
+def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch: int | None, runtime=None):
     """The shared max-batch throughput with compare's own choices: context prompt + output (meta
     tokens not counted), the batch capped at MAX_BATCH and the best of the powers of two below it."""
     return max_batch_throughput(model, hw, prompt, output, context_len=prompt + output, execution=execution,
-                                batch=batch, batch_ceiling=MAX_BATCH, powers_of_two=True)
+                                batch=batch, batch_ceiling=MAX_BATCH, powers_of_two=True, runtime=runtime)
 
 
 def compare(base, variant, hw, *, prompt_len: int = 1024, output_len: int = 1024,
             variant_output_len: int | None = None, batch: int | None = None,
-            execution: Execution | None = None) -> pd.DataFrame:
+            execution: Execution | None = None, runtime=None) -> pd.DataFrame:
     """One row per metric: base, variant, variant/base and `gain` (> 1: the variant is better:
-    a speed-up for times and rates, a reduction factor for memory)."""
+    a speed-up for times and rates, a reduction factor for memory). `runtime` (id, path or
+    RuntimeProfile; None: runtime-free) runs both models as that runtime does on `hw`."""
     base, variant, hw = load_model(base), load_model(variant), load_hardware(hw)
-    execution = execution or Execution()
+    runtime = load_runtime_like(runtime)
+    execution = resolve_execution(runtime, hw, execution)
     out_b, out_v = output_len, variant_output_len or output_len
     tp = execution.tensor_parallel
     rows: list[tuple[str, str, float, float, bool | None]] = []  # name, unit, base, variant, higher better
@@ -45,11 +48,12 @@ def compare(base, variant, hw, *, prompt_len: int = 1024, output_len: int = 1024
     pb, pv = model_params(base), model_params(variant)
     rows += [("parameters", "1e9", pb.total / 1e9, pv.total / 1e9, None),
              ("active parameters", "1e9", pb.active / 1e9, pv.active / 1e9, None)]
-    peak_b = _throughput(base, hw, prompt_len, out_b, execution, batch)
-    peak_v = _throughput(variant, hw, prompt_len, out_v, execution, batch)
+    peak_b = _throughput(base, hw, prompt_len, out_b, execution, batch, runtime)
+    peak_v = _throughput(variant, hw, prompt_len, out_v, execution, batch, runtime)
     (best_b, bb, mem_b), (best_v, bv, mem_v) = ((p.result, p.batch, p.memory) for p in (peak_b, peak_v))
-    one_b = generate(base, hw, 1, prompt_len, out_b, execution=execution, check_memory=False)
-    one_v = generate(variant, hw, 1, prompt_len, out_v, execution=execution, check_memory=False)
+    one_b = generate(base, hw, 1, prompt_len, out_b, execution=execution, check_memory=False, runtime=runtime)
+    one_v = generate(variant, hw, 1, prompt_len, out_v, execution=execution, check_memory=False,
+                     runtime=runtime)
     rows += [
         ("weights per GPU", "GB", mem_b.weights_bytes / 1e9, mem_v.weights_bytes / 1e9, False),
         ("KV cache per sequence", "GB", kv_bytes_per_seq(base, prompt_len + out_b, tp) / 1e9,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from perfsim.accuracy import make_accuracy
+from perfsim.cost.runtime import load_runtime_like
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.score import score_design
@@ -61,6 +62,7 @@ def evaluate_frontier(
     decoding=None,
     objectives: Mapping[str, str] | None = None,
     execution: Execution | None = None,
+    runtime=None,
 ) -> pd.DataFrame:
     """One row per design x hardware: latency at `batch` (TTFT, TPOT, end-to-end, tokens/s),
     max-batch throughput, memory, fit, accuracy (+ its source) and `on_front`, the Pareto set of
@@ -68,7 +70,8 @@ def evaluate_frontier(
 
     `designs`: model ids, YAML paths, ModelSpecs or `perfsim.explore.design.HybridDesign`s. `accuracy`:
     anything `perfsim.accuracy.make_accuracy` takes (default: measured, else scaling law); the
-    decoding strategy's quality factor (`DecodingQuality`) multiplies it.
+    decoding strategy's quality factor (`DecodingQuality`) multiplies it. `runtime` (id, path or
+    RuntimeProfile; None: runtime-free) runs every design as that runtime does on each device.
     """
     from perfsim.explore.design import HybridDesign
 
@@ -77,11 +80,12 @@ def evaluate_frontier(
         raise PerfsimInputError("evaluate_frontier needs at least one design.")
     devices = [load_hardware(h) for h in (hardware if isinstance(hardware, list | tuple) else [hardware])]
     acc_model, strategy = make_accuracy(accuracy), make_decoding(decoding)
+    runtime = load_runtime_like(runtime)
     rows = []
     for model in models:
         for hw in devices:
             score = score_design(model, hw, batch, prompt_len, output_len, decoding=strategy,
-                                 accuracy=acc_model, execution=execution)
+                                 accuracy=acc_model, execution=execution, runtime=runtime)
             rows.append(
                 {
                     "design": score.design,

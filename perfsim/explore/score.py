@@ -51,15 +51,16 @@ class DesignScore:
 
 
 def score_design(model: ModelSpec, hw: HardwareProfile, batch, prompt_len, output_len, *, decoding=None,
-                 accuracy=None, execution: Execution | None = None) -> DesignScore:
+                 accuracy=None, execution: Execution | None = None, runtime=None) -> DesignScore:
     """Score `model` on `hw` at the workload arrays (broadcast together). `decoding` and
-    `accuracy`: anything make_decoding / make_accuracy take (built objects are used as they are)."""
+    `accuracy`: anything make_decoding / make_accuracy take (built objects are used as they are);
+    `runtime` as in evaluate_workloads."""
     strategy = make_decoding(decoding)
     counts = model_params(model)
     estimate = make_accuracy(accuracy)(model)
     factor, quality_source = DecodingQuality().factor(strategy)
     columns = evaluate_workloads(model, hw, batch, prompt_len, output_len, decoding=strategy,
-                                 execution=execution)
+                                 execution=execution, runtime=runtime)
     return DesignScore(design=model.id, hardware=hw.id, decoding=strategy.describe(), params=counts.total,
                        active_params=counts.active, columns=columns, accuracy=estimate.accuracy * factor,
                        accuracy_source=estimate.source, quality_factor=factor, quality_source=quality_source)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from perfsim.accuracy import make_accuracy
+from perfsim.cost.runtime import load_runtime_like
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.design import HybridDesign
@@ -98,10 +99,11 @@ def search(
     decoding=None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    runtime=None,
 ) -> SearchResult:
     """NSGA-II over `space` (Space, mapping or space.yaml path); keyword arguments override the
     space's objectives, constraints ({metric: {min, max}}), hardware (one device), budget
-    (trials), workload, accuracy and decoding."""
+    (trials), workload, accuracy, decoding and runtime (id, path or RuntimeProfile)."""
     optuna = require("optuna", extra="search", feature="design search")
 
     space = load_space(space)
@@ -127,6 +129,7 @@ def search(
         else make_decoding(dec)
     )
     layers = _max_layers(space)
+    profile = load_runtime_like(runtime if runtime is not None else space.runtime)
     rows: list[dict] = []
 
     def objective(trial):
@@ -154,7 +157,7 @@ def search(
             violations = [1.0] * (len(bounds) + 1)
         else:
             score = score_design(model, hw, work.batch, work.prompt_len, work.output_len,
-                                 decoding=strategy, accuracy=acc_model)
+                                 decoding=strategy, accuracy=acc_model, runtime=profile)
             metrics = {
                 "params": score.params,
                 "active_params": score.active_params,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from perfsim.errors import PerfsimInputError, describe_validation_error
 from perfsim.explore.design import HybridDesign
 from perfsim.io.catalog import parse_yaml
+from perfsim.spec.runtime import RuntimeProfile
 
 WORKLOAD_FIELDS = ("batch", "prompt_len", "output_len")
 ARCH_FIELDS = tuple(f.name for f in fields(HybridDesign))
@@ -108,6 +109,8 @@ class Space(_Strict):
     workload: Workload = Workload()
     decoding: dict[str, Any] | None = None
     accuracy: str | dict[str, Any] | None = None
+    #: Runtime id, YAML path or RuntimeProfile every point runs under (None: runtime-free).
+    runtime: str | RuntimeProfile | None = None
     parameters: dict[str, Values] = Field(default_factory=dict)
     mode: Literal["grid", "random"] = "grid"
     samples: int = Field(default=1000, ge=1)

@@ -89,7 +89,7 @@ def evaluate_task(task: tuple[dict, dict, dict]) -> pd.DataFrame:
     space = Space.model_validate(space_data)
     model, hw, strategy = build(space, structural)
     score = score_design(model, hw, work["batch"], work["prompt_len"], work["output_len"],
-                         decoding=strategy, accuracy=space.accuracy)
+                         decoding=strategy, accuracy=space.accuracy, runtime=space.runtime)
     return pd.DataFrame(
         {
             "point": work["point"],
@@ -196,12 +196,16 @@ def sweep(
     out: str | os.PathLike | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk_points: int = 20000,
+    runtime=None,
 ) -> pd.DataFrame:
     """Evaluate every point of `space` (a Space, a mapping or a space.yaml path); one row per point,
     sorted by `point`. `executor`: "local" (default), "process", "ray" (with `address`, e.g.
     "auto"), a SweepExecutor or any concurrent.futures.Executor. `out`: stream rows to .csv/.parquet.
-    `progress(done_points, total_points)` is called after each finished task."""
+    `progress(done_points, total_points)` is called after each finished task. `runtime` (id, path
+    or RuntimeProfile) overrides the space's `runtime`."""
     space = load_space(space)
+    if runtime is not None:
+        space = space.model_copy(update={"runtime": runtime})
     tasks = plan(space, chunk_points)
     total = sum(len(t[2]["point"]) for t in tasks)
     runner = make_executor(executor, address=address, workers=workers)

@@ -1,7 +1,7 @@
 """Finding and loading YAML catalogues: explicit path, then $PERFSIM_PATH, then bundled files.
 
-Bundled files live in top-level hwprofiles/ and models/ in a source checkout; the wheel
-force-includes them as perfsim/_data/{hwprofiles,models}, read through importlib.resources.
+Bundled files live in top-level hwprofiles/, models/ and runtimes/ in a source checkout; the wheel
+force-includes them as perfsim/_data/{hwprofiles,models,runtimes}, read through importlib.resources.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import yaml
 from perfsim.errors import PerfsimInputError
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
+_NOUNS = {"hwprofiles": "hardware profile", "models": "model", "runtimes": "runtime"}
 
 
 def bundled_dir(kind: str) -> Traversable:
-    """`kind` is 'hwprofiles' or 'models'."""
+    """`kind` is 'hwprofiles', 'models' or 'runtimes'."""
     packaged = resources.files("perfsim") / "_data" / kind
     if packaged.is_dir():
         return packaged
@@ -50,7 +51,7 @@ def find(kind: str, name_or_path: str | os.PathLike) -> tuple[str, str]:
         entry = directory / f"{name_or_path}.yaml"
         if entry.is_file():
             return f"{kind}/{name_or_path}.yaml", entry.read_text()
-    noun = "hardware profile" if kind == "hwprofiles" else "model"
+    noun = _NOUNS.get(kind, "model")
     raise PerfsimInputError(
         f"unknown {noun} '{name_or_path}'; known: {', '.join(list_ids(kind))} "
         f"(or pass a path to a YAML file)."

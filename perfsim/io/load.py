@@ -1,4 +1,5 @@
-"""Public loaders: `load_hardware` and `load_model` accept an id, a YAML path or an HF config.json."""
+"""Public loaders: `load_hardware`, `load_model` and `load_runtime` accept an id or a YAML path
+(`load_model` also an HF config.json); each validates once per file contents (lru_cache)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -14,6 +16,7 @@ from perfsim.io.catalog import find, parse_yaml
 from perfsim.io.variant import base_reference, build_variant, parse_variant
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+from perfsim.spec.runtime import RuntimeProfile
 from perfsim.transforms import Transform
 from perfsim.transforms import apply_transforms as _apply_transforms
 
@@ -53,6 +56,91 @@ def _validated(schema: type[HardwareProfile] | type[ModelSpec], source: str, tex
         return schema.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(source, exc) from None
+
+
+def load_runtime(name_or_path: str | os.PathLike | RuntimeProfile) -> RuntimeProfile:
+    """A bundled runtime id (`perfsim list runtimes`), a YAML path, or a profile (returned as is).
+
+    A file with `base: <id or path>` holds only what differs from its base: it is deep-merged onto
+    the base (itself possibly based on another) and validated as a whole, so a user runtime stays
+    a few lines and follows the bundled file when that is corrected. Without its own `id` it takes
+    the file's name."""
+    if isinstance(name_or_path, RuntimeProfile):
+        return name_or_path
+    source, text = find("runtimes", name_or_path)
+    return _validated_runtime(source, text)
+
+
+@lru_cache(maxsize=128)
+def _validated_runtime(source: str, text: str) -> RuntimeProfile:
+    try:
+        profile = RuntimeProfile.model_validate(_runtime_data(source, text, ()))
+    except ValidationError as exc:
+        raise describe_validation_error(source, exc) from None
+    _check_schedulers(source, profile)
+    return profile
+
+
+def _runtime_data(source: str, text: str, chain: tuple[str, ...]) -> dict:
+    """The file's mapping with its `base:` chain merged in; `chain` holds the files below it."""
+    data = parse_yaml(source, text)
+    if "base" not in data:
+        return data
+    base = data.pop("base")
+    if not isinstance(base, str) or not base:
+        raise PerfsimInputError(f"{source}: field 'base' must be a runtime id or a YAML path (got {base!r}).")
+    try:
+        base_source, base_text = find("runtimes", _beside(source, base))
+    except PerfsimInputError as exc:
+        raise PerfsimInputError(f"{source}: field 'base' is invalid: {exc}") from None
+    seen = (*chain, source)
+    if _identity(base_source) == _identity(source):
+        raise PerfsimInputError(f"{source}: field 'base' names the file itself; a base chain must end at "
+                                f"a runtime without `base:`.")
+    if _identity(base_source) in {_identity(s) for s in seen}:
+        loop = " -> ".join((*seen, base_source))
+        raise PerfsimInputError(f"{seen[0]}: field 'base' leads back to a file already in its chain "
+                                f"({loop}); a base chain must end at a runtime without `base:`.")
+    merged = _deep_merge(_runtime_data(base_source, base_text, seen), data)
+    if "id" not in data:
+        merged["id"] = Path(source).name.removesuffix(".yaml").removesuffix(".yml")
+    return merged
+
+
+def _beside(source: str, base: str) -> str:
+    """A relative YAML path in `base:` is read next to the file that names it."""
+    path = Path(base)
+    if path.suffix in (".yaml", ".yml") and not path.is_absolute() and Path(source).is_file():
+        return str(Path(source).parent / path)
+    return base
+
+
+def _identity(source: str) -> str:
+    path = Path(source)
+    return str(path.resolve()) if path.is_file() else source
+
+
+def _deep_merge(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = _deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
+
+
+def _check_schedulers(source: str, profile: RuntimeProfile) -> None:
+    """Scheduler names are checked here, not in the schema, so that importing perfsim.spec never
+    imports the simulator (perfsim.sim owns the scheduler registry)."""
+    from perfsim.sim.scheduler import registered_schedulers
+
+    known = registered_schedulers()
+    places = [("scheduler.policy", profile.scheduler.policy)] + [
+        (f"devices.{arch}.scheduler.policy", override.scheduler.policy)
+        for arch, override in profile.devices.items() if override.scheduler is not None]
+    for field, name in places:
+        if name not in known:
+            raise PerfsimInputError(f"{source}: field '{field}' is invalid: unknown scheduler {name!r}; "
+                                    f"allowed: {', '.join(sorted(known))}.")
 
 
 def apply_transforms(model: str | os.PathLike | ModelSpec, transforms: Iterable[Transform | Mapping], *,

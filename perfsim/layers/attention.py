@@ -73,10 +73,11 @@ class AttentionKind(LayerKind):
             Kernel("rope_kv_write", Elementwise("rope", b.t * qkv_width * b.ab,
                                                 b.t * (hq + hkv) * d * b.ab + new_kv), TOKEN),
             Kernel("attn_decode", Attention("decode", s.decode_seqs, s.decode_tokens,
-                                            s.decode_context + s.decode_tokens, **common), DECODE),
+                                            s.decode_context + s.decode_tokens,
+                                            impl=b.attention_impl["decode"], **common), DECODE),
             Kernel("attn_prefill", Attention("prefill", s.prefill_seqs, s.prefill_tokens,
                                              s.prefill_past + s.prefill_tokens, causal=s.prefill_causal,
-                                             **common), PREFILL),
+                                             impl=b.attention_impl["prefill"], **common), PREFILL),
             Kernel("o_proj", b.gemm(b.t, b.h, hq * d), TOKEN),
             *b.allreduce(),
         ]

@@ -39,6 +39,9 @@ class StepBuilder:
         self.wd = model.dtypes.weights
         self.h = model.hidden_size
         self.t = step.tokens
+        # attention kernel implementation per phase (a runtime's choice; None: the profile's default)
+        self.attention_impl = {"prefill": getattr(execution, "attention_prefill_impl", None),
+                               "decode": getattr(execution, "attention_decode_impl", None)}
 
     def split(self, n: int, what: str) -> int:
         return split(n, self.tp, what)

@@ -43,6 +43,7 @@ class Attention(Op):
     q_len new tokens (1, or k+1 for speculative verification) against a cached prefix.
     `v_head_dim` (default `head_dim`) is the value/output width per head; `shared_kv` means the
     values are the keys' first `v_head_dim` values, so only keys are read (MLA's absorbed latent).
+    `impl` names the kernel implementation whose efficiency prices it (perfsim.spec.attention_impls).
     """
 
     phase: Literal["prefill", "decode"]
@@ -58,6 +59,8 @@ class Attention(Op):
     causal: bool = True
     v_head_dim: int | None = None
     shared_kv: bool = False
+    #: Kernel implementation (a runtime's choice); None: the hardware profile's default.
+    impl: str | None = None
 
     def __post_init__(self) -> None:
         if self.phase not in ("prefill", "decode"):
@@ -95,7 +98,7 @@ class Attention(Op):
         return Cost(flops, q_and_o + kv)
 
     def _terms(self, hw):
-        eff = hw.efficiency_in_use.attention
+        eff = hw.efficiency_in_use.attention.of(self.impl, self.phase, f"hardware profile '{hw.id}'")
         n_sm = hw.compute.sm_count
         cost = self.cost()
         e = eff.prefill_e.get(self.dtype, eff.prefill_e.get("bf16", 0.5))

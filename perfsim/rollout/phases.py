@@ -25,6 +25,7 @@ from perfsim.sim import Batch, EngineConfig, simulate_serving
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+from perfsim.spec.runtime import RuntimeProfile
 
 #: Forward-pass multiples of one optimiser step: forward + backward (twice the forward's FLOPs).
 TRAIN_PASS_MULTIPLE = 3.0
@@ -43,11 +44,11 @@ class Generation:
 
 def generate_rollouts(model: ModelSpec, hw: HardwareProfile, cfg: RolloutConfig,
                       strategy: DecodingStrategy, prompt_tokens: np.ndarray, new_tokens: np.ndarray,
-                      seed: int) -> Generation:
-    engine = cfg.engine or EngineConfig()
+                      seed: int, runtime: RuntimeProfile | None = None) -> Generation:
+    engine = cfg.engine if runtime is not None else cfg.engine or EngineConfig()
     result = simulate_serving(model, hw, Batch(prompt_tokens, new_tokens), engine, strategy, seed=seed,
                               execution=Execution(tensor_parallel=cfg.tensor_parallel),
-                              replicas=min(cfg.engines, prompt_tokens.size))
+                              replicas=min(cfg.engines, prompt_tokens.size), runtime=runtime)
     r = result.requests
     busy = np.zeros(cfg.engines)
     last = r.groupby("replica").finish_s.max()

@@ -8,6 +8,7 @@ from dataclasses import is_dataclass, replace
 import numpy as np
 import pandas as pd
 
+from perfsim.cost.runtime import RuntimeLike, load_runtime_like
 from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -29,15 +30,18 @@ def _strategy_at(cfg: RolloutConfig, step: int) -> DecodingStrategy:
 
 
 def simulate_rollouts(model, hw, rl: RolloutConfig | None = None, *, seed: int = 0,
-                      training_hardware=None,
+                      training_hardware=None, runtime: RuntimeLike = None,
                       progress: Callable[[int, int], None] | None = None) -> RolloutResult:
     """Simulate `rl.steps` RL steps of `model` on `hw` and return phases, timeline and summary.
 
     Generation runs in the serving simulator (same batching, KV limits and decoding strategies as
     `simulate_serving`); training is priced on `training_hardware` (default: `hw`). Same seed,
-    same result. `progress(done, total)` is called after each step's generation.
+    same result. `progress(done, total)` is called after each step's generation. `runtime` (id,
+    path or RuntimeProfile; None: runtime-free) runs generation as `simulate_serving(runtime=...)`
+    does, `rl.engine`'s non-default fields winning over the runtime's scheduler defaults.
     """
     model, hw = load_model(model), load_hardware(hw)
+    profile = load_runtime_like(runtime)
     train_hw = hw if training_hardware is None else load_hardware(training_hardware)
     cfg = rl or RolloutConfig()
     if not isinstance(cfg, RolloutConfig):
@@ -60,7 +64,7 @@ def simulate_rollouts(model, hw, rl: RolloutConfig | None = None, *, seed: int =
         work = planner.step(n)
         strategy = _strategy_at(cfg, n)
         gen = generate_rollouts(model, hw, cfg, strategy, work.context_tokens, work.new_tokens,
-                                seed=int(rng.integers(2**31)))
+                                seed=int(rng.integers(2**31)), runtime=profile)
         trained = work.sequence_tokens[work.finishing]
         logprob_s, update_s = training.seconds(trained)
         rows.append({
@@ -93,6 +97,8 @@ def simulate_rollouts(model, hw, rl: RolloutConfig | None = None, *, seed: int =
             "pipeline": cfg.pipeline, "placement": cfg.placement, "decoding": cfg.decoding.describe(),
             "off_policy_steps": pipeline.off_policy_steps, "engines": cfg.engines,
             "generation_gpus": cfg.generation_gpus, "pool_gpus": pools, "seed": seed}
+    if profile is not None:
+        meta["runtime"] = profile.id
     return RolloutResult(steps=steps, timeline=timeline_frame(intervals, ends),
                          rollouts=_per_rollout(pd.concat(records, ignore_index=True)), meta=meta)
 

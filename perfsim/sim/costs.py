@@ -9,8 +9,9 @@ prefill chunks (P_i new tokens after past_i cached) costs
 
     decode(B, c) + tok[T_d + sum P_i] - tok[T_d] + rows[R_d + n] - rows[R_d] + sum_i pre(P_i, past_i)
 
-where decode(B, c) is the decoding strategy's whole iteration (draft forwards included) and T_d,
-R_d are its target forward's tokens and logit rows. Integer axes (tokens, rows, batch, chunk
+where decode(B, c) is the decoding strategy's whole iteration (draft forwards included, host cost
+per running sequence too) and T_d, R_d are its target forward's tokens and logit rows; each chunk
+adds its sequence's host cost per step. Integer axes (tokens, rows, batch, chunk
 length) are exact tables: tile and wave quantisation make them jagged. Contexts are interpolated
 linearly on geometric grids. Decode attention is priced at the mean
 context (its bytes and FLOPs are linear in each sequence's context, so the sum is exact but for
@@ -120,7 +121,7 @@ class IterationCosts:
         t += self.row_table[r_d + len(chunks)] - self.row_table[r_d]
         for tokens, past in chunks:
             t += self.prefill_chunk(tokens, past)
-        return float(t)
+        return float(t + self._launch.host_per_seq_per_step_s * len(chunks))
 
 
 def _part_of(role: KernelRole) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import simpy
 
+from perfsim.cost.runtime import vllm_batch_defaults
 from perfsim.decoding import Autoregressive, DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.sim.costs import IterationCosts
@@ -71,14 +72,14 @@ class EngineConfig:
         return not self.chunked_prefill or self.scheduler == "prefill_first"
 
     def resolved(self, model: ModelSpec, hw: HardwareProfile) -> EngineConfig:
-        big = hw.memory.capacity_bytes >= 70 * GIB and "a100" not in hw.id.lower()
+        default_seqs, default_tokens = vllm_batch_defaults(hw)
 
         def pick(value, default):
             return default if value is None else value
 
         max_len = pick(self.max_model_len, model.max_context_len)
-        tokens = pick(self.max_batched_tokens, max_len if self.whole_prompts else 8192 if big else 2048)
-        cfg = replace(self, max_num_seqs=pick(self.max_num_seqs, 1024 if big else 256),
+        tokens = pick(self.max_batched_tokens, max_len if self.whole_prompts else default_tokens)
+        cfg = replace(self, max_num_seqs=pick(self.max_num_seqs, default_seqs),
                       max_batched_tokens=tokens, max_model_len=max_len)
         cfg._validate(model)
         return cfg

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from perfsim.cost.runtime import RuntimeLike
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -19,6 +20,7 @@ from perfsim.sim.engine import EngineConfig, Replica
 from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder, ServingResult
 from perfsim.sim.requests import Request
+from perfsim.sim.runtime_config import resolve_serving
 from perfsim.sim.workloads import Workload
 from perfsim.spec.deployment import Execution
 from perfsim.units import format_bytes
@@ -71,22 +73,26 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
                      decoding: str | DecodingStrategy | None = None, *, seed: int = 0,
                      execution: Execution | None = None, replicas: int = 1,
                      router: str = "round_robin", trace: bool = False,
-                     progress: Callable[[int, int], None] | None = None) -> ServingResult:
+                     progress: Callable[[int, int], None] | None = None,
+                     runtime: RuntimeLike = None) -> ServingResult:
     """Simulate serving `workload` and return per-request metrics and their summary.
 
     `execution` sets tensor parallelism and launch mode per replica; `progress(done, total)` is
-    called as requests complete (about every 1 % of them). Same seed, same result.
+    called as requests complete (about every 1 % of them). Same seed, same result. `runtime` (id,
+    path or RuntimeProfile; None: runtime-free) supplies kernels, launch mode and host costs and the
+    engine's scheduler defaults; fields `engine` and `execution` set to non-default values win
+    (perfsim.cost.runtime).
     """
     model, hw = load_model(model), load_hardware(hw)
     strategy = make_decoding(decoding)
-    execution = execution or Execution()
+    execution, engine = resolve_serving(runtime, hw, execution, engine)
     if not isinstance(workload, Workload):
         raise PerfsimInputError(f"workload must be a perfsim workload (Poisson, Gamma, ClosedLoop, "
                                 f"Trace), got {type(workload).__name__}.")
     if not isinstance(replicas, int) or replicas < 1:
         raise PerfsimInputError(f"replicas must be a positive integer (got {replicas!r}).")
     picker = _ROUTERS.create(router)
-    config = (engine or EngineConfig()).resolved(model, hw)
+    config = engine.resolved(model, hw)
     assert (config.max_num_seqs is not None and config.max_batched_tokens is not None
             and config.max_model_len is not None)  # filled in by resolved()
     costs = IterationCosts(model, hw, strategy, execution, max_seqs=config.max_num_seqs,
@@ -131,6 +137,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
             "tensor_parallel": execution.tensor_parallel, "max_num_seqs": config.max_num_seqs,
             "max_batched_tokens": config.max_batched_tokens, "kv_blocks": pools[0].total_blocks,
             "kv_pool_bytes": pools[0].pool_bytes, "block_size": config.block_size, "seed": seed}
+    if execution.runtime_id is not None:
+        meta["runtime"] = execution.runtime_id
     return recorder.result(meta)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from perfsim.errors import PerfsimInputError
+from perfsim.spec.attention_impls import AttentionEfficiency
 from perfsim.units import DTYPE_BYTES
 
 Positive = Annotated[float, Field(gt=0)]
@@ -100,20 +101,6 @@ class GemmEfficiency(_Strict):
 class MemoryEfficiency(_Strict):
     e_bw: Fraction
     t_fixed_s: NonNegative
-
-
-class AttentionEfficiency(_Strict):
-    impl: str
-    #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel.
-    prefill_e: dict[str, Fraction]
-    tile_q: Annotated[int, Field(gt=0)]
-    #: KV length at which the inner loop reaches half its asymptotic throughput (pipeline fill).
-    kv_half: Positive
-    decode_e_bw: Fraction
-    t_fixed_s: NonNegative
-    #: Smallest query-row tile of the matrix unit (64 for Hopper wgmma/Ampere mma tiles in FA
-    #: kernels; 1 on CPUs), so few-query decode still pays for a full tile of compute.
-    min_query_rows: Annotated[int, Field(ge=1)] = 64
 
 
 class ScanEfficiency(_Strict):

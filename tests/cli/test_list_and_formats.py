@@ -34,7 +34,7 @@ def test_list_every_kind(capsys, kind):
 
 
 def test_every_registry_kind_is_listed():
-    assert set(Kind) == set(REGISTRIES) | {Kind.hardware, Kind.models}
+    assert set(Kind) == set(REGISTRIES) | {Kind.hardware, Kind.models, Kind.runtimes}
     assert names(Kind.hardware) == list_ids("hwprofiles") and "h100-sxm" in names(Kind.hardware)
     from perfsim.accuracy import registered_accuracies
 

@@ -129,3 +129,12 @@ def test_speculative_mixed_counts_verify_tokens():
         decode_seqs=batch, decode_context=context), execution)
     exact = float(perfsim.step_latency(m, hw, target, execution) + drafts)
     assert costs.mixed(batch, context, [(chunk, past)]) == pytest.approx(exact, rel=1e-6)
+
+
+def test_mixed_batches_are_exact_with_per_sequence_host_cost():
+    """A runtime's host cost per running sequence is in the tables exactly as in step_latency."""
+    execution = perfsim.Execution(host_overhead_per_step_s=3e-4, host_per_seq_per_step_s=2e-5)
+    m, hw, execution, costs = _costs("llama-3.1-8b", execution=execution)
+    assert _relative_errors(m, hw, execution, costs, seed=4).max() < 1e-6
+    exact = perfsim.step_latency(m, hw, perfsim.StepBatch(decode_seqs=64.0, decode_context=900.0), execution)
+    assert costs.decode(64, 900.0) == pytest.approx(float(exact), rel=1e-6)

@@ -1,0 +1,125 @@
+"""Attention efficiency per kernel implementation (FA2, FA3, FlashInfer, TensorRT-LLM FMHA, ...).
+
+A hardware profile prices one *default* implementation with the fields it always had
+(`attention.impl`, `attention.prefill_e`, ...; calibration paths such as `attention.prefill_e.bf16`
+keep naming them) and lists the others under `attention.implementations`, each with a `source`.
+An entry gives the figures that differ (`prefill_e` for prefill, `decode_e_bw` for decode, tiling
+fields where they differ); a phase it gives no figure for is priced as the implementation named by
+`same_as` (with the reason in `source`), or is an error. An implementation the profile does not list
+is an error too: nothing falls back silently. Tiling fields an entry leaves out are the default
+implementation's (the matrix-unit tile and launch fixed cost belong to the device).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from perfsim.errors import PerfsimInputError
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1.1)]
+
+Phase = Literal["prefill", "decode"]
+#: The field that holds each phase's own figure.
+_PHASE_FIELD = {"prefill": "prefill_e", "decode": "decode_e_bw"}
+_TILING = ("tile_q", "kv_half", "t_fixed_s", "min_query_rows")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ImplementationFigures(_Strict):
+    """Figures of one non-default implementation; see the module docstring for what is inherited."""
+
+    source: str = Field(min_length=1)
+    #: Implementation whose figures price the phases this entry gives none for (with the reason in
+    #: `source`); None: such a phase is an error.
+    same_as: str | None = None
+    prefill_e: dict[str, Fraction] | None = None
+    decode_e_bw: Fraction | None = None
+    tile_q: Annotated[int, Field(gt=0)] | None = None
+    kv_half: Positive | None = None
+    t_fixed_s: NonNegative | None = None
+    min_query_rows: Annotated[int, Field(ge=1)] | None = None
+
+
+class AttentionEfficiency(_Strict):
+    impl: str
+    #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel.
+    prefill_e: dict[str, Fraction]
+    tile_q: Annotated[int, Field(gt=0)]
+    #: KV length at which the inner loop reaches half its asymptotic throughput (pipeline fill).
+    kv_half: Positive
+    decode_e_bw: Fraction
+    t_fixed_s: NonNegative
+    #: Smallest query-row tile of the matrix unit (64 for Hopper wgmma/Ampere mma tiles in FA
+    #: kernels; 1 on CPUs), so few-query decode still pays for a full tile of compute.
+    min_query_rows: Annotated[int, Field(ge=1)] = 64
+    #: Other implementations this device has figures for, keyed by name (runtimes choose one).
+    implementations: dict[str, ImplementationFigures] = Field(default_factory=dict)
+    _resolved: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _same_as_known(self) -> AttentionEfficiency:
+        known = self.available
+        for name, entry in self.implementations.items():
+            if name == self.impl:
+                raise ValueError(f"implementations.{name}: the default implementation is described "
+                                 f"by the fields above it, not listed again")
+            if entry.same_as is not None and entry.same_as not in known:
+                raise ValueError(f"implementations.{name}.same_as: {entry.same_as!r} is not one of "
+                                 f"{', '.join(known)}")
+        return self
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        """The default implementation first, then the listed ones."""
+        return (self.impl, *self.implementations)
+
+    def has(self, impl: str | None, phase: Phase) -> bool:
+        """Whether `impl` (None: the default) can be priced for `phase` on this device."""
+        try:
+            self._figure(impl, phase, ())
+        except LookupError:
+            return False
+        return True
+
+    def of(self, impl: str | None, phase: Phase, where: str = "") -> AttentionEfficiency:
+        """The figures `impl` (None: the default) runs `phase` at: this object for the default.
+        Raises PerfsimInputError naming `where` (the hardware profile) when there are none."""
+        if impl is None or impl == self.impl:
+            return self
+        key = (impl, phase)
+        hit = self._resolved.get(key)
+        if hit is None:
+            try:
+                value = self._figure(impl, phase, ())
+            except LookupError as exc:
+                raise PerfsimInputError(f"{where or 'the hardware profile'} {exc.args[0]}") from None
+            entry = self.implementations[impl]
+            tiling = {f: getattr(entry, f) for f in _TILING if getattr(entry, f) is not None}
+            hit = self.model_copy(update={"impl": impl, _PHASE_FIELD[phase]: value, **tiling,
+                                          "implementations": {}})
+            self._resolved[key] = hit
+        return hit
+
+    def _figure(self, impl: str | None, phase: Phase, seen: tuple[str, ...]):
+        field = _PHASE_FIELD[phase]
+        if impl is None or impl == self.impl:
+            return getattr(self, field)
+        entry = self.implementations.get(impl)
+        if entry is None:
+            raise LookupError(f"has no attention figures for implementation {impl!r} (it lists "
+                              f"{', '.join(self.available)}); add them under attention.implementations "
+                              f"with a source, or choose a runtime that uses one of those")
+        value = getattr(entry, field)
+        if value is not None:
+            return value
+        if entry.same_as is None or entry.same_as in seen:
+            raise LookupError(f"lists attention implementation {impl!r} without a {phase} figure "
+                              f"({field}) or a same_as to price {phase} with")
+        return self._figure(entry.same_as, phase, (*seen, impl))

@@ -1,0 +1,144 @@
+"""Runtime profiles: what turns "an H100" into "vLLM on an H100".
+
+A runtime (vLLM, SGLang, TensorRT-LLM, HF transformers, llama.cpp, MLC-LLM, ...) decides which
+kernel implementation runs each op family, whether CUDA graphs replay the step, how the
+scheduler admits work and sizes the KV pool, and what the host spends per step, per kernel, per
+draft step and per request. None of that belongs to the model or the device, so it is the third
+input of every prediction. Every number carries a `source`; a fitted host cost names the script
+and data that fitted it (`fitted_by`).
+
+Kernel choices and scheduler defaults may differ per device generation (`devices:` overrides,
+keyed by `HardwareProfile.arch`: ampere, ada, hopper, blackwell, x86-64).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, field_validator
+
+from perfsim.spec.base import _Strict
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+PosInt = Annotated[int, Field(gt=0)]
+
+AttentionImpl = Literal["fa2", "fa3", "flashinfer", "trtllm-fmha", "sdpa", "llama.cpp", "tvm"]
+GemmImpl = Literal["cublas", "cutlass", "llama.cpp", "tvm"]
+#: A device generation (`HardwareProfile.arch` of the bundled hardware profiles).
+Generation = Literal["ampere", "ada", "hopper", "blackwell", "x86-64"]
+
+
+class Source(_Strict):
+    url: str
+    note: str = ""
+
+
+class HostCost(_Strict):
+    """One host-side cost in seconds, with where it comes from. `fitted_by` names the committed
+    script that fitted it (its data and leave-one-out error are in that script's report)."""
+
+    value_s: NonNegative
+    source: str = Field(min_length=1)
+    fitted_by: str | None = None
+
+
+class Kernels(_Strict):
+    """Implementation per op family; the hardware profile holds the efficiency of each."""
+
+    attention_prefill: AttentionImpl = "fa2"
+    attention_decode: AttentionImpl = "fa2"
+    gemm: GemmImpl = "cublas"
+    #: FP8/FP4 activations are quantised on the fly before each GEMM (the runtime's kernel
+    #: includes that pass) rather than arriving pre-quantised from the previous kernel.
+    dynamic_activation_quant: bool = True
+    #: All-reduce algorithm under tensor parallelism: a one-shot custom kernel for small
+    #: messages (vLLM, TensorRT-LLM) or NCCL's ring throughout.
+    allreduce: Literal["one_shot_custom", "nccl_ring"] = "nccl_ring"
+
+
+class CudaGraphs(_Strict):
+    enabled: bool = True
+    #: Largest decode batch captured; bigger batches run eagerly.
+    max_capture_batch: PosInt = 512
+
+
+class Scheduler(_Strict):
+    """Engine defaults (perfsim.sim.EngineConfig takes them unless the user overrides)."""
+
+    policy: str = "vllm"  # a registered scheduler name (`perfsim list schedulers`)
+    max_num_seqs: PosInt | None = None  # None: the runtime's own per-device rule (vLLM)
+    max_batched_tokens: PosInt | None = None
+    chunked_prefill: bool = True
+    block_size: PosInt = 16
+    gpu_memory_utilization: Fraction = 0.9
+    #: TensorRT-LLM sizes the KV pool as this share of the memory left free instead.
+    kv_cache_free_fraction: Fraction | None = None
+
+
+class HostCosts(_Strict):
+    """Host work that kernel physics does not contain. A per-step cost is paid once per engine
+    iteration; `per_seq_per_step` scales with the running sequences (input preparation, sampling,
+    detokenisation); `per_kernel_eager` is the enqueue cost of one kernel without CUDA graphs
+    (None: the hardware profile's raw launch cost); draft costs are per speculative draft step
+    and per drafted token; `per_request` is API-server work (HTTP, tokenising, IPC) per request."""
+
+    per_step: HostCost | None = None
+    per_seq_per_step: HostCost | None = None
+    per_kernel_eager: HostCost | None = None
+    per_draft_step: HostCost | None = None
+    per_drafted_token: HostCost | None = None
+    per_request: HostCost | None = None
+
+
+class DeviceOverride(_Strict):
+    """What a runtime does differently on one device generation."""
+
+    kernels: Kernels | None = None
+    cuda_graphs: CudaGraphs | None = None
+    scheduler: Scheduler | None = None
+    host: HostCosts | None = None
+
+
+class RuntimeProfile(_Strict):
+    schema_version: Literal[1] = 1
+    id: str
+    display_name: str
+    version: str
+    source: Source
+    #: Device generations the runtime runs on (its documented hardware support); None: every one.
+    archs: list[Generation] | None = None
+    kernels: Kernels = Kernels()
+    cuda_graphs: CudaGraphs = CudaGraphs()
+    scheduler: Scheduler = Scheduler()
+    host: HostCosts = HostCosts()
+    devices: dict[str, DeviceOverride] = Field(default_factory=dict)
+
+    @field_validator("devices")
+    @classmethod
+    def _known_generations(cls, devices: dict[str, DeviceOverride]) -> dict[str, DeviceOverride]:
+        """A field validator (not a model one) so that the error names the field `devices`."""
+        unknown = sorted(set(devices) - set(GENERATIONS))
+        if unknown:
+            raise ValueError(f"unknown generation(s) {unknown}; allowed: {', '.join(GENERATIONS)}")
+        return devices
+
+    def runs_on(self, generation: str) -> bool:
+        """Whether the runtime supports this device generation (`archs`; None: every one)."""
+        return self.archs is None or generation in self.archs
+
+    def on(self, generation: str) -> RuntimeProfile:
+        """This runtime as it runs on one device generation (its override applied, if any)."""
+        override = self.devices.get(generation)
+        if override is None:
+            return self
+        changes = override.model_dump(exclude_unset=True)
+        data = self.model_dump()
+        for section, fields in changes.items():
+            data[section] = {**data[section], **fields}
+        data["devices"] = {}
+        return RuntimeProfile.model_validate(data)
+
+
+#: Device generations a runtime may override (the `arch` of the bundled hardware profiles).
+GENERATIONS: tuple[str, ...] = get_args(Generation)
