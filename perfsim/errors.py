@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # pydantic is only a type here: `perfsim --help` need not import it
+    from pydantic import ValidationError
 
 
 class PerfsimInputError(ValueError):

@@ -27,10 +27,11 @@ def workload(setup: ReadySetup):
     count = c3.number_input("Requests", 10, 5000, 200, 50, key="srv_requests",
                             help="kept small so the run takes about a second")
     seed = c4.number_input("Seed", 0, 1_000_000, 0, key="srv_seed")
-    lengths = {"num_requests": int(count), "prompt_len": setup.prompt_len, "output_len": setup.output_len}
+    n, prompt, output = int(count), setup.prompt_len, setup.output_len
     if kind == "poisson":
-        return perfsim.Poisson(rate=rate, **lengths), int(seed)
-    return perfsim.ClosedLoop(concurrency=int(clients), **lengths), int(seed)
+        return perfsim.Poisson(rate=rate, num_requests=n, prompt_len=prompt, output_len=output), int(seed)
+    return (perfsim.ClosedLoop(concurrency=int(clients), num_requests=n, prompt_len=prompt,
+                               output_len=output), int(seed))
 
 
 def render(setup: Setup) -> None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy.optimize import least_squares
 
 from perfsim.ops import AllReduce, Attention, Elementwise, Gemm, LinearAttention, Mamba2
 from perfsim.spec.hardware import Calibration, HardwareProfile, efficiency_node
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Parameter ranges for the fit: efficiencies are fractions of peak, fixed costs are seconds.
 _FRACTION = (1e-3, 1.1)
@@ -66,6 +68,8 @@ def _int(value) -> int:
 
 def _op_for(row: pd.Series):
     """The perfsim op that prices the work a measured row did."""
+    import pandas as pd  # deferred: scipy and pandas load only when a fit runs
+
     family = row["family"]
     if family in ("gemm", "moe"):
         groups = float(row["groups"]) if "groups" in row and pd.notna(row["groups"]) else 1.0
@@ -135,6 +139,8 @@ def _fit_family(hw: HardwareProfile, rows: pd.DataFrame, bounds: dict[str, tuple
         trial = with_fitted(hw, dict(zip(names, np.exp(theta).tolist(), strict=True)))
         predicted = np.array([float(op.time(trial)) for op in ops])
         return np.log(np.maximum(predicted, 1e-12)) - log_measured
+
+    from scipy.optimize import least_squares
 
     result = least_squares(residuals, np.log(start), bounds=(lo, hi), loss="soft_l1", f_scale=0.1,
                            x_scale=1.0, diff_step=1e-3)

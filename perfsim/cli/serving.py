@@ -23,7 +23,10 @@ LENGTH_HELP = "N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"
 # workload dataclass field -> the simulate option that sets it
 WORKLOAD_FLAGS = {"rate": "--rate", "cv": "--cv", "concurrency": "--concurrency",
                   "num_requests": "--num-requests", "prompt_len": "--prompt-len",
-                  "output_len": "--output-len", "path": "--trace PATH"}
+                  "output_len": "--output-len", "path": "--trace PATH", "client_start": "--client-start",
+                  "ramp_s": "--ramp-s", "warmup_requests": "--warmup-requests"}
+#: Options that default to "not given" and belong to some workloads only (benchmark clients).
+CLIENT_FLAGS = ("client_start", "ramp_s", "warmup_requests")
 
 
 @decoding_options
@@ -73,6 +76,12 @@ def make_workload_from_options(name: str, values: dict[str, Any]):
     classes = registered_workloads()
     if name not in classes:
         raise PerfsimInputError(f"--workload {name!r} is unknown; allowed: {', '.join(sorted(classes))}.")
+    fields = {f.name for f in dataclasses.fields(classes[name])}  # type: ignore[arg-type]
+    unused = [WORKLOAD_FLAGS[k] for k in CLIENT_FLAGS if values.get(k) is not None and k not in fields]
+    if unused:  # never accept an option that would be silently ignored
+        verb = "applies" if len(unused) == 1 else "apply"
+        raise PerfsimInputError(f"{', '.join(unused)} {verb} only to the closed_loop benchmark clients, "
+                                f"not to --workload {name}.")
     params = {}
     for field in dataclasses.fields(classes[name]):  # type: ignore[arg-type]  # workloads are dataclasses
         if not field.init:
@@ -97,6 +106,12 @@ def simulate_cmd(
     rate: float = typer.Option(5.0, help="requests/s (poisson, gamma)"),
     cv: float = typer.Option(2.0, help="gamma inter-arrival coefficient of variation"),
     concurrency: int = typer.Option(16, help="clients (closed_loop)"),
+    client_start: str | None = typer.Option(
+        None, help="closed_loop clients start in a burst at t=0 (vLLM bench, genai-perf) or staggered "
+                   "over --ramp-s (AIPerf --concurrency-ramp-duration)"),
+    ramp_s: float | None = typer.Option(None, help="seconds over which staggered clients start"),
+    warmup_requests: int | None = typer.Option(
+        None, help="first requests run as an unmeasured warm-up, counted in --num-requests (closed_loop)"),
     trace_file: Path | None = typer.Option(None, "--trace", help="CSV: arrival_s, prompt_tokens, ..."),
     num_requests: int = typer.Option(1000, help="requests to simulate"),
     prompt_len: str = typer.Option("1024", help=LENGTH_HELP),
@@ -131,6 +146,7 @@ def simulate_cmd(
     assert decoding is not None  # supplied by @decoding_options
     strategy = decoding.strategy()
     values = dict(rate=rate, cv=cv, concurrency=concurrency, num_requests=num_requests, path=trace_file,
+                  client_start=client_start, ramp_s=ramp_s, warmup_requests=warmup_requests,
                   prompt_len=parse_length(prompt_len, "--prompt-len"),
                   output_len=parse_length(output_len, "--output-len"))
     load = make_workload_from_options(workload, values)

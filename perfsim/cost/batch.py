@@ -20,10 +20,9 @@ latency from the one step composer (`perfsim.cost.step.step_latency`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from perfsim.cost.chunked import chunk_steps
 from perfsim.cost.graph import StepBatch
@@ -35,6 +34,9 @@ from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _GL_NODES = np.array([-np.sqrt(3 / 5), 0.0, np.sqrt(3 / 5)])
 _GL_WEIGHTS = np.array([5 / 9, 8 / 9, 5 / 9])
@@ -56,6 +58,8 @@ def evaluate_grid(
     Prefill: `batch` prompts of `context_len` tokens (latency = TTFT) in one forward.
     `runtime` supplies kernels, launch mode and host costs per device (perfsim.cost.runtime).
     """
+    import pandas as pd  # deferred: `import perfsim` stays light
+
     profile = load_runtime_like(runtime)
     b, c = np.meshgrid(np.asarray(batch, float), np.asarray(context_len, float), indexing="ij")
     b, c = b.ravel(), c.ravel()

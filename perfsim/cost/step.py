@@ -13,16 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from perfsim.cost.graph import KernelGroup, StepBatch, build_step, sublayer_sequence
 from perfsim.ops import Op
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +192,8 @@ def evaluate_step(
                 "time_s": float(t) * counts[sub],
                 "bound": op.bound(hw),
             })
+    import pandas as pd  # deferred: `import perfsim` stays light
+
     frame = pd.DataFrame(rows)
     frame["share"] = frame["time_s"] / float(gpu)
     return StepResult(

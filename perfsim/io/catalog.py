@@ -40,22 +40,47 @@ def list_ids(kind: str) -> list[str]:
     return sorted(ids)
 
 
-def find(kind: str, name_or_path: str | os.PathLike) -> tuple[str, str]:
-    """Return (display path, text) for an id or a file path, or raise one clear sentence."""
+def find(kind: str, name_or_path: str | os.PathLike, _seen: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Return (display path, text) for an id or a file path, or raise one clear sentence.
+
+    A file holding only `alias_of: <id>` stands for that id: the target's path and text come back.
+    """
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml", ".json") or candidate.exists():
         if not candidate.is_file():
             raise PerfsimInputError(f"{candidate}: file not found.")
-        return str(candidate), candidate.read_text()
+        return _follow_alias(kind, str(candidate), candidate.read_text(), _seen)
     for directory in search_dirs(kind):
         entry = directory / f"{name_or_path}.yaml"
         if entry.is_file():
-            return f"{kind}/{name_or_path}.yaml", entry.read_text()
+            return _follow_alias(kind, f"{kind}/{name_or_path}.yaml", entry.read_text(), _seen)
     noun = _NOUNS.get(kind, "model")
     raise PerfsimInputError(
         f"unknown {noun} '{name_or_path}'; known: {', '.join(list_ids(kind))} "
         f"(or pass a path to a YAML file)."
     )
+
+
+def alias_target(source: str, text: str) -> str | None:
+    """The id an alias file (`alias_of: <id>` and nothing else) stands for; None for other files."""
+    if "alias_of" not in text or source.endswith(".json"):
+        return None
+    data = parse_yaml(source, text)
+    if "alias_of" not in data:
+        return None
+    target = data["alias_of"]
+    if set(data) != {"alias_of"} or not isinstance(target, str) or not target:
+        raise PerfsimInputError(f"{source}: an alias file holds only 'alias_of: <id>' (comments aside).")
+    return target
+
+
+def _follow_alias(kind: str, source: str, text: str, seen: tuple[str, ...]) -> tuple[str, str]:
+    target = alias_target(source, text)
+    if target is None:
+        return source, text
+    if target in seen:
+        raise PerfsimInputError(f"{source}: alias cycle {' -> '.join((*seen, target))}.")
+    return find(kind, target, (*seen, target))
 
 
 def parse_yaml(source: str, text: str) -> dict:

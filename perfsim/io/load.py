@@ -22,11 +22,22 @@ from perfsim.transforms import apply_transforms as _apply_transforms
 
 
 def load_hardware(name_or_path: str | os.PathLike | HardwareProfile) -> HardwareProfile:
-    """A bundled profile id (`perfsim list hardware`), a YAML path, or a profile (returned as is)."""
+    """A bundled profile id (`perfsim list hardware`), a YAML path, or a profile (returned as is).
+
+    An alias id (a file `alias_of: <id>`, e.g. jetson-orin-nano-8gb) loads its target under the alias id."""
     if isinstance(name_or_path, HardwareProfile):
         return name_or_path
     source, text = find("hwprofiles", name_or_path)
-    return _validated(HardwareProfile, source, text)
+    profile = _validated(HardwareProfile, source, text)
+    if source.startswith("hwprofiles/") and source != f"hwprofiles/{name_or_path}.yaml":
+        return _aliased(source, text, str(name_or_path))  # an alias id keeps its own name
+    return profile
+
+
+@lru_cache(maxsize=64)
+def _aliased(source: str, text: str, alias: str) -> HardwareProfile:
+    """The target profile under the alias id (same numbers, power_mode and sources)."""
+    return _validated(HardwareProfile, source, text).model_copy(update={"id": alias})
 
 
 def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:

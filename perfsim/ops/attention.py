@@ -2,7 +2,8 @@
 
 Work is counted exactly for causal and sliding-window masks: query at absolute position p sees
 min(p + 1, window) keys. FlashAttention skips fully masked key blocks but computes diagonal
-blocks in full, so half a query tile of extra keys per query is added for causal masks.
+blocks in full, so half a query tile of extra keys per query is added for causal masks. Prefill
+rows are padded to whole query tiles (a CTA computes all tile_q rows of its tile).
 """
 
 from __future__ import annotations
@@ -108,11 +109,17 @@ class Attention(Op):
             scores = np.minimum(scores + self.q_len * eff.tile_q / 2, self.q_len * self.kv_len)
         flops = self._flops_per_score() * self.batch * self.num_heads * scores
         if self.phase == "prefill":
-            ctas = self.batch * self.num_heads * np.ceil(self.q_len / eff.tile_q)
+            # Each CTA computes a full tile_q-row query tile, so the partly filled last tile costs
+            # as much as a full one: price the padded work (rows rounded up to whole tiles, each
+            # padded row costing the mean row), then divide by the SMs a wave keeps busy. Time is
+            # waves x per-CTA work, so a token that opens a new tile never makes the kernel faster.
+            tiles = np.ceil(self.q_len / eff.tile_q)
+            padded = np.maximum(tiles * eff.tile_q, 1) / np.maximum(self.q_len, 1)
+            ctas = self.batch * self.num_heads * tiles
             u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)
             keys_per_query = scores / np.maximum(self.q_len, 1)
             u_kv = keys_per_query / (keys_per_query + eff.kv_half)
-            t_c = flops / np.maximum(peak * u_wave * u_kv, 1.0)
+            t_c = flops * padded / np.maximum(peak * u_wave * u_kv, 1.0)
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * hw.efficiency_in_use.memory.e_bw)
         else:  # split-KV decoding keeps all SMs busy; the KV stream is the roof
             rows = np.maximum(self.q_len * self.num_heads / self.num_kv_heads, 1)

@@ -1,6 +1,7 @@
 """Event-driven serving simulator (simpy): workloads, continuous batching, paged KV, replicas."""
 
 from perfsim.sim.capacity import CapacityResult, max_rate_under_slo
+from perfsim.sim.clients import ClosedLoop
 from perfsim.sim.engine import EngineConfig
 from perfsim.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Uniform
 from perfsim.sim.metrics import ServingResult
@@ -8,7 +9,6 @@ from perfsim.sim.scheduler import register_scheduler, registered_schedulers
 from perfsim.sim.serving import register_router, registered_routers, simulate_serving
 from perfsim.sim.workloads import (
     Batch,
-    ClosedLoop,
     Gamma,
     Poisson,
     Trace,

@@ -4,6 +4,12 @@ Memory is bounded by the workload, not by the run's length: per-request metrics 
 sized by the number of requests; inter-token latencies go into a log-binned histogram (0.5 %
 wide bins); the KV/batch time series is decimated to a fixed number of points. Only the optional
 Chrome trace grows with iterations, so it is off unless asked for.
+
+Warm-up (benchmark-client protocol, perfsim.sim.clients): the first `warmup` requests are not
+measured. The workload starts no measured request before all of them finish, so the measured
+window opens when the last one does: from then on the ITL histogram, the time series and the
+iteration count start afresh, and the result holds the measured requests only, so every metric
+it reports (TTFT, TPOT, ITL, E2E, throughput over its duration, KV use) covers that window.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ _SERIES = ("time_s", "replica", "running", "waiting", "kv_used_fraction", "batch
 
 
 class Recorder:
-    def __init__(self, num_requests: int, *, series_points: int = 20_000, trace: bool = False):
+    def __init__(self, num_requests: int, *, series_points: int = 20_000, trace: bool = False,
+                 warmup: int = 0):
         n = num_requests
         self.arrival_s, self.first_token_s, self.finish_s = (np.full(n, np.nan) for _ in range(3))
         self.prompt_tokens, self.output_tokens, self.preemptions, self.replica = (
@@ -33,6 +40,8 @@ class Recorder:
         self._series = np.zeros((series_points, len(_SERIES)))
         self._stride, self._calls, self._rows = 1, 0, 0
         self.trace_events: list[dict] | None = [] if trace else None
+        self.warmup, self._warm_left = warmup, warmup
+        self.measure_start_s, self._iterations_before = 0.0, 0
 
     def finished(self, r: Request, now: float) -> None:
         i = r.rid
@@ -42,6 +51,11 @@ class Recorder:
         self.prompt_tokens[i], self.output_tokens[i] = r.prompt_len, r.generated
         self.preemptions[i], self.replica[i] = r.preemptions, r.replica
         self.completed += 1
+        if i < self.warmup:
+            self._warm_left -= 1
+            if not self._warm_left:  # the warm-up has drained: the measured window opens
+                self.itl_counts[:] = 0
+                self.measure_start_s, self._iterations_before = now, self.iterations
 
     def token_gaps(self, gaps_s: np.ndarray, repeats: int = 1) -> None:
         """Inter-token latencies: time since each emitting request's previous token (each gap
@@ -73,6 +87,7 @@ class Recorder:
 
     def result(self, meta: dict) -> ServingResult:
         done = ~np.isnan(self.finish_s)
+        done[: self.warmup] = False
         requests = pd.DataFrame({
             "arrival_s": self.arrival_s[done], "first_token_s": self.first_token_s[done],
             "finish_s": self.finish_s[done], "prompt_tokens": self.prompt_tokens[done],
@@ -83,8 +98,12 @@ class Recorder:
         decode_tokens = (requests.output_tokens - 1).where(requests.output_tokens > 1)
         requests["tpot_s"] = (requests.finish_s - requests.first_token_s) / decode_tokens
         series = pd.DataFrame(self._series[: self._rows], columns=list(_SERIES))
+        if self.warmup:
+            series = series[series.time_s >= self.measure_start_s].reset_index(drop=True)
+            meta = {**meta, "warmup_requests": self.warmup}
         return ServingResult(requests=requests, itl_counts=self.itl_counts.copy(), timeseries=series,
-                             iterations=self.iterations, meta=meta, trace_events=self.trace_events)
+                             iterations=self.iterations - self._iterations_before, meta=meta,
+                             trace_events=self.trace_events)
 
 
 @dataclass(frozen=True, eq=False)

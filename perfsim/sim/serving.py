@@ -108,7 +108,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     _check_fits(model.id, hw.id, workload, config, pools[0], costs.query_tokens)
 
     env = simpy.Environment()
-    recorder = Recorder(workload.num_requests, trace=trace)
+    recorder = Recorder(workload.num_requests, trace=trace,
+                        warmup=getattr(workload, "warmup_requests", 0))  # clients.ClosedLoop
     rng = np.random.default_rng(seed)
     children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
     fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])

@@ -1,4 +1,5 @@
-"""Workloads: who sends which request when. Open loop (Poisson, gamma), closed loop, trace replay.
+"""Workloads: who sends which request when. Open loop (Poisson, gamma), trace replay, batch;
+closed-loop benchmark clients are in perfsim.sim.clients.
 
 A workload starts simpy processes that hand requests to `submit`; it does not know about engines.
 Open-loop arrivals are drawn up front from the seeded generator, so a seed fixes the whole run.
@@ -146,56 +147,6 @@ class Gamma(_OpenLoop):
     def gaps(self, rng):
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, 1.0 / (self.rate * shape), self.num_requests)
-
-
-@register_workload("closed_loop")
-@dataclass(frozen=True)
-class ClosedLoop(Workload):
-    """`concurrency` clients; each sends its next request when its previous one finishes (plus an
-    optional think time), as serving benchmarks with a max-concurrency limit do."""
-
-    concurrency: int
-    prompt_len: int | tuple[int, int] | LengthDist = 1024
-    output_len: int | tuple[int, int] | LengthDist = 256
-    num_requests: int = 1000
-    think_time_s: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.concurrency, int) or self.concurrency < 1:
-            raise PerfsimInputError(f"concurrency must be a positive integer (got {self.concurrency!r}).")
-        if not isinstance(self.num_requests, int) or self.num_requests < 1:
-            raise PerfsimInputError(f"num_requests must be a positive integer (got {self.num_requests!r}).")
-        if self.think_time_s < 0:
-            raise PerfsimInputError(f"think_time_s must be >= 0 (got {self.think_time_s}).")
-        object.__setattr__(self, "prompt_len", as_length_dist(self.prompt_len, "prompt_len"))
-        object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
-
-    def max_lengths(self) -> tuple[int, int]:
-        prompt, output = self.prompt_len, self.output_len
-        assert isinstance(prompt, LengthDist) and isinstance(output, LengthDist)  # set in __post_init__
-        return prompt.max_tokens, prompt.max_tokens + output.max_tokens
-
-    def start(self, env, submit, rng):
-        prompts = self.prompt_len.sample(rng, self.num_requests).tolist()
-        outputs = self.output_len.sample(rng, self.num_requests).tolist()
-        next_rid = iter(range(self.num_requests))
-
-        def send(_=None) -> None:
-            rid = next(next_rid, None)
-            if rid is not None:
-                submit(Request(rid, env.now, prompts[rid], outputs[rid], on_finish=finished))
-
-        def finished(_: Request) -> None:
-            if self.think_time_s:
-                env.timeout(self.think_time_s).callbacks.append(send)
-            else:
-                send()
-
-        for _ in range(min(self.concurrency, self.num_requests)):
-            send()
-
-    def describe(self) -> str:
-        return f"closed loop, concurrency {self.concurrency} x {self.num_requests}"
 
 
 @register_workload("trace")

@@ -75,6 +75,15 @@ class AttentionEfficiency(_Strict):
                                  f"{', '.join(known)}")
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal figures are equal efficiencies: the per-implementation cache is not part of the
+        value (pydantic would compare it, so a profile that has priced a kernel would differ)."""
+        if not isinstance(other, AttentionEfficiency):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # a dict field: never hashable
+
     @property
     def available(self) -> tuple[str, ...]:
         """The default implementation first, then the listed ones."""

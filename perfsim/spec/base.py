@@ -8,7 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PosInt = Annotated[int, Field(gt=0)]
-DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
+DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4",
+                    # weight-only storage formats with scales (perfsim.units.WEIGHT_FORMAT_BITS)
+                    "int4_awq", "int4_gptq", "nvfp4", "mxfp4",
+                    "q4_k", "q5_k", "q6_k", "q8_0", "q4_k_m", "q5_k_m"]
 Activation = Literal["swiglu", "geglu", "gelu", "relu2", "silu"]
 #: Activations with a gate branch (the up projection is twice as wide).
 GATED_ACTIVATIONS = ("swiglu", "geglu")

@@ -50,15 +50,21 @@ def resample(kinds: list, depth: int) -> list[int]:
     order = list(dict.fromkeys(kinds))  # ties go to the kind met first
     members = {k: [i for i, x in enumerate(kinds) if x == k] for k in order}
     prefix = {k: [0, *np.cumsum([x == k for x in kinds]).tolist()] for k in order}
+    # how many layers of each kind: its share depth*count/n rounded by largest remainder, so every
+    # kind ends within one layer of its share and the quotas sum to depth
+    quota = {k: depth * len(members[k]) // n for k in order}
+    by_remainder = sorted(order, key=lambda k: -(depth * len(members[k]) % n))  # stable: ties by order
+    for k in by_remainder[: depth - sum(quota.values())]:
+        quota[k] += 1
     taken = dict.fromkeys(order, 0)
     chosen: list = []
     for i in range(depth):
         # layer i covers the original up to (i+1)*n/depth = lo + r/depth layers; n * (share due
-        # so far - layers taken) in integers, so ties are exact
+        # so far - layers taken) in integers, so ties are exact; a kind whose quota is used is done
         lo, r = divmod((i + 1) * n, depth)
         behind = {k: prefix[k][lo] * depth + r * (prefix[k][min(lo + 1, n)] - prefix[k][lo]) - n * taken[k]
-                  for k in order}
-        pick = max(order, key=behind.__getitem__)
+                  for k in order if taken[k] < quota[k]}
+        pick = max(behind, key=behind.__getitem__)
         taken[pick] += 1
         chosen.append(pick)
     picks = {k: iter(_spread(len(members[k]), taken[k])) for k in order}

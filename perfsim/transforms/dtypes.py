@@ -12,7 +12,13 @@ from perfsim.transforms.base import Transform, register_transform
 from perfsim.transforms.layout import validated
 
 KV_DTYPES = ("bf16", "fp16", "fp8", "fp4")
+#: Every storage format, including the weight-only ones with group scales (int4_awq, GGUF ...).
 WEIGHT_DTYPES = tuple(get_args(DTypeName))
+#: Formats a GEMM input can take: weight-only formats (AWQ/GPTQ int4, GGUF blocks) dequantise to
+#: the activation dtype and are not activation formats; nvfp4 / mxfp4 are (W4A4 on FP4 tensor cores).
+ACTIVATION_DTYPES = tuple(d for d in WEIGHT_DTYPES
+                          if d not in ("int4_awq", "int4_gptq", "q4_k", "q5_k", "q6_k", "q8_0",
+                                       "q4_k_m", "q5_k_m"))
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class ActivationDType(_StorageFormat):
     """Activation format; with matching weights GEMMs run at that format's tensor peak (W8A8
     FP8 as TensorRT-LLM's FP8 recipe does)."""
 
-    field, allowed = "activations", WEIGHT_DTYPES
+    field, allowed = "activations", ACTIVATION_DTYPES
 
 
 #: The FP8 serving recipe of TensorRT-LLM / ModelOpt: FP8 weights and GEMM inputs, FP8 KV cache.

@@ -43,6 +43,8 @@ def test_usage_errors_are_one_sentence_with_status_2(capsys, argv, needle):
     (["simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "batch"], "use the Python API"),
     (["sweep", "nope.yaml", "--executor", "slurm"], "--executor 'slurm' is unknown; allowed: local"),
     (["sweep", "nope.yaml", "--address", "auto"], "--address joins a Ray cluster"),
+    (["simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "poisson", "--rate", "5",
+      "--warmup-requests", "3"], "--warmup-requests applies only to the closed_loop benchmark clients"),
 ])
 def test_input_errors_are_one_sentence_with_status_2(capsys, argv, needle):
     assert needle in one_sentence(capsys, argv)
