@@ -37,7 +37,8 @@ from perfsim import transforms
 HERE = Path(__file__).resolve().parent
 CSV = HERE / "data" / "edge_measurements.csv"
 
-KNOWN_RUNTIMES = {"llama.cpp", "mlc-llm", "vllm", "tensorrt-llm", "sglang", "hf-transformers", "trt-autodeploy"}
+KNOWN_RUNTIMES = {"llama.cpp", "mlc-llm", "vllm", "tensorrt-llm", "sglang", "hf-transformers",
+                  "trt-autodeploy"}
 
 
 # ---------------------------------------------------------------- mapping ----------
@@ -207,7 +208,7 @@ def price(row: dict) -> dict:
     if mid:
         out["model"] = mid
     metric = row["metric"]
-    B, P, O = as_int(row["batch"]), as_int(row["input_len"]), as_int(row["output_len"])
+    B, P, n_out = as_int(row["batch"]), as_int(row["input_len"]), as_int(row["output_len"])
 
     def fail(reason: str) -> dict:
         out["reason"] = reason
@@ -222,17 +223,17 @@ def price(row: dict) -> dict:
     if B is None:
         return fail(f"batch not a fixed concurrency ({row['batch']!r}); needs a serving simulation")
     if metric not in ("decode_tok_s", "tpot_ms", "prefill_tok_s", "output_tok_s"):
-        if metric == "itl_ms" and (P is None or O is None):
+        if metric == "itl_ms" and (P is None or n_out is None):
             return fail("itl_ms with input/output lengths not stated")
         return fail(f"metric {metric} not expressible")
 
     ctx = None
     if metric in ("decode_tok_s", "tpot_ms"):
-        if O is not None and P is not None:
-            ctx = P + O // 2
-        elif O is not None and P is None and "llama" in rt_label and row["input_len"].strip() == "":
-            ctx, out["flag"] = O // 2, (out["flag"] + " tg: in=0").strip()
-        elif P is not None and O is None and row["output_len"].strip() == "":
+        if n_out is not None and P is not None:
+            ctx = P + n_out // 2
+        elif n_out is not None and P is None and "llama" in rt_label and row["input_len"].strip() == "":
+            ctx, out["flag"] = n_out // 2, (out["flag"] + " tg: in=0").strip()
+        elif P is not None and n_out is None and row["output_len"].strip() == "":
             ctx, out["flag"] = P, (out["flag"] + " ctx=in").strip()
         else:
             return fail("input/output lengths not stated")
@@ -240,7 +241,7 @@ def price(row: dict) -> dict:
         if P is None:
             return fail("prompt length not stated")
     elif metric == "output_tok_s":
-        if P is None or O is None:
+        if P is None or n_out is None:
             return fail("input/output lengths not stated")
 
     try:
@@ -257,8 +258,8 @@ def price(row: dict) -> dict:
             lat = perfsim.prefill(model, hw, batch=B, prompt_len=P, runtime=rt).latency_s
             pred = P * B / lat
         else:
-            res = perfsim.generate(model, hw, batch=B, prompt_len=P, output_len=O, runtime=rt)
-            pred = B * O / res.e2e_s
+            res = perfsim.generate(model, hw, batch=B, prompt_len=P, output_len=n_out, runtime=rt)
+            pred = B * n_out / res.e2e_s
     except Exception as e:  # out of memory, unsupported format on this hardware, ...
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         return fail(f"{type(e).__name__}: {msg[:110]}")
@@ -299,7 +300,8 @@ def main(argv=None) -> int:
     for i, r in enumerate(results):
         if r["predicted"] is None:
             continue
-        p(f"{i + 1:>3} {r['class']:<10} {r['mode']:<19} {r['model']:<16} {r['format']:<12} {r['runtime']:<18} "
+        p(f"{i + 1:>3} {r['class']:<10} {r['mode']:<19} {r['model']:<16} {r['format']:<12} "
+          f"{r['runtime']:<18} "
           f"{r['metric']:<13} {rows[i]['batch']:>2} {r['published']:>10.2f} {r['predicted']:>10.2f} "
           f"{r['err']:>+8.1f}  {r['flag']}")
     p("")
@@ -310,8 +312,7 @@ def main(argv=None) -> int:
             continue
         p(f"{i + 1:>3} {r['class']:<10} {rows[i]['device'][:24]:<24} {rows[i]['model'][:34]:<34} "
           f"{r['metric']:<13}: {r['reason']}")
-        key = r["reason"].split(" not bundled")[0] + " not bundled" if "not bundled" in r["reason"] else r["reason"]
-        key = "model not bundled" if "not bundled" in r["reason"] else key
+        key = "model not bundled" if "not bundled" in r["reason"] else r["reason"]
         reasons[key] = reasons.get(key, 0) + 1
     p("")
     p("Summary")
