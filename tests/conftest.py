@@ -8,11 +8,19 @@ module level is skipped as a whole with the same reason.
 """
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import perfsim
+
+# Property tests explore new examples on a developer's machine, but CI (CI=true) replays a fixed,
+# derandomised set so a run never fails by chance; no deadline, since a loaded 2-core machine
+# makes per-example timing meaningless.
+settings.register_profile("perfsim", deadline=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("perfsim")
 
 REPO = Path(__file__).resolve().parents[1]
 #: Golden tables only the tests use (one copy, here).
