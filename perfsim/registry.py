@@ -3,7 +3,9 @@ routers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 from perfsim.errors import PerfsimInputError
@@ -42,3 +44,12 @@ class Registry(Generic[T]):
             return self._classes[name](**params)
         except TypeError as exc:
             raise PerfsimInputError(f"{self.kind} {name!r}: {exc}.") from None
+
+
+def import_submodules(package: str, path: Iterable[str], first: Sequence[str] = (),
+                      skip: Iterable[str] = ()) -> None:
+    """Import every module of an extension package (`first` in that order, then the rest by name)
+    so that a new layer kind, strategy, transform or accuracy model registers itself by existing."""
+    rest = sorted(m.name for m in pkgutil.iter_modules(list(path)) if m.name not in {*first, *skip})
+    for name in (*first, *rest):
+        importlib.import_module(f"{package}.{name}")

@@ -11,9 +11,7 @@ lossless; diffusion from published points). Adding a model: a frozen dataclass s
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable
 
 from perfsim.accuracy.base import (
@@ -29,9 +27,9 @@ from perfsim.accuracy.measured import Measured, MeasuredThenScalingLaw
 from perfsim.accuracy.scaling_law import ScalingLaw, chinchilla_loss, fit_score_proxy, score_from_loss
 from perfsim.accuracy.user import UserAccuracy
 from perfsim.errors import PerfsimInputError
+from perfsim.registry import import_submodules
 
-for _module in pkgutil.iter_modules(__path__):  # models added as new modules register themselves
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_submodules(__name__, __path__)  # new modules register themselves
 
 AccuracyLike = str | dict | AccuracyModel | Callable | os.PathLike | None
 

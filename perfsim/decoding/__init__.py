@@ -7,8 +7,6 @@ sample_tokens, and saying its quality (`lossless = True` or published `quality_p
 package is imported when the package is, so the new strategy registers itself without an edit here.
 """
 
-import importlib
-import pkgutil
 
 from perfsim.decoding.autoregressive import Autoregressive
 from perfsim.decoding.base import (
@@ -21,9 +19,9 @@ from perfsim.decoding.base import (
 from perfsim.decoding.diffusion import BlockDiffusion, TiDAR
 from perfsim.decoding.slots import free_token_slots
 from perfsim.decoding.speculative import Speculative, expected_tokens_per_verify
+from perfsim.registry import import_submodules
 
-for _module in pkgutil.iter_modules(__path__):  # strategies added as new modules register themselves
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_submodules(__name__, __path__)  # new modules register themselves
 
 
 def make_decoding(name: str | DecodingStrategy | None, **params) -> DecodingStrategy:

@@ -6,9 +6,6 @@ README.md). The built-in kinds come first, in the order the spec union has alway
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from perfsim.layers.base import (
     DECODE,
     PREFILL,
@@ -24,13 +21,12 @@ from perfsim.layers.base import (
     register_layer,
 )
 from perfsim.layers.builder import StepBuilder
+from perfsim.registry import import_submodules
 
 _BUILT_IN = ("attention", "mamba2", "linear_attention", "mlp", "moe", "linear")
 _INFRASTRUCTURE = {"base", "builder", "types"}
 
-for _name in (*_BUILT_IN, *sorted(m.name for m in pkgutil.iter_modules(__path__)
-                                 if m.name not in _INFRASTRUCTURE and m.name not in _BUILT_IN)):
-    importlib.import_module(f"{__name__}.{_name}")
+import_submodules(__name__, __path__, first=_BUILT_IN, skip=_INFRASTRUCTURE)
 
 __all__ = [
     "DECODE", "PREFILL", "ROWS", "TOKEN", "Kernel", "KernelRole", "LayerKind", "ParamCount", "StepBuilder",

@@ -2,9 +2,8 @@
 dashboard and `HybridDesign` all use them); see base.py and README.md. Every module here is imported
 with the package, so a transform added as a new module registers itself."""
 
-import importlib
-import pkgutil
 
+from perfsim.registry import import_submodules
 from perfsim.transforms.attention import ContextLength, KVHeads, RemoveAttention, SlidingWindow
 from perfsim.transforms.base import TRANSFORMS, Transform, applied, apply_transforms, make_transform
 from perfsim.transforms.depth import Depth, num_layers
@@ -16,8 +15,7 @@ from perfsim.transforms.moe import LatentMoE, PruneExperts, TopK
 from perfsim.transforms.sizing import REPLACEMENTS, replacement, scaled
 from perfsim.transforms.width import Width
 
-for _module in pkgutil.iter_modules(__path__):  # transforms added as new modules register themselves
-    importlib.import_module(f"{__name__}.{_module.name}")
+import_submodules(__name__, __path__)  # new modules register themselves
 
 __all__ = [
     "FP8_W8A8",
