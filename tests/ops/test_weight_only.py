@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import perfsim
 from perfsim.ops import Gemm, kernel_time
-from perfsim.ops.gemm import SKINNY_MAX_M
+from perfsim.ops.weight_only import SKINNY_MAX_M
 from perfsim.transforms import WeightDType
 from perfsim.units import DTYPE_BYTES, WEIGHT_FORMAT_BITS
 
