@@ -26,11 +26,13 @@ typecheck: $(STAMP)  ## mypy over perfsim/ (settings in pyproject.toml's [tool.m
 
 bench: $(STAMP)  ## speed and fidelity benchmarks (print figures; never asserted in tests)
 	$(BIN)/python benchmarks/bench_predict.py
+	$(BIN)/python benchmarks/bench_scalar.py
 	$(BIN)/python benchmarks/fidelity_h100.py
 	$(BIN)/python benchmarks/paper_cases.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/fidelity_serving.py
 	$(BIN)/python benchmarks/fidelity_trtllm.py
+	$(BIN)/python benchmarks/fidelity_edge.py --held-out
 	$(BIN)/python benchmarks/bench_rollout.py
 	$(BIN)/python benchmarks/fidelity_calibration.py --runs 3
 	$(BIN)/python benchmarks/bench_sweep.py

@@ -18,7 +18,8 @@ Conventions (also printed):
                      (max-concurrency runs: all B requests start together).
   * power mode not stated -> the profile's default alias (printed in the "mode" column
     as e.g. "default(maxn)").
-  * runtimes not in `perfsim list runtimes` (TensorRT Edge-LLM) -> runtime=None.
+  * vLLM on a Jetson -> the vllm-jetson runtime (Arm host costs); runtimes not in
+    `perfsim list runtimes` (LMDeploy) -> runtime=None.
 
 Deterministic, offline. Usage: .venv/bin/python benchmarks/fidelity_edge.py [--md PATH]
 """
@@ -37,8 +38,8 @@ from perfsim import transforms
 HERE = Path(__file__).resolve().parent
 CSV = HERE / "data" / "edge_measurements.csv"
 
-KNOWN_RUNTIMES = {"llama.cpp", "mlc-llm", "vllm", "tensorrt-llm", "sglang", "hf-transformers",
-                  "trt-autodeploy"}
+KNOWN_RUNTIMES = {"llama.cpp", "mlc-llm", "vllm", "vllm-jetson", "tensorrt-llm", "tensorrt-edge-llm",
+                  "sglang", "hf-transformers", "trt-autodeploy"}
 
 
 # ---------------------------------------------------------------- mapping ----------
@@ -74,7 +75,7 @@ def map_device(device: str, mode: str) -> tuple[str | None, str, str]:
             return base + "-maxn", "maxn(assumed)", ""
         alias = perfsim.load_hardware(base).power_mode
         return base, f"default({alias})", ""
-    if "a10g" in d:
+    if "a10g" in d or d.startswith("nvidia a10 "):
         return "a10g", "n/a", ""
     if "4090" in d:
         return "rtx-4090", "n/a", ""
@@ -101,7 +102,7 @@ def device_class(profile: str | None, device: str) -> str:
 MODEL_MAP: list[tuple[str, str | None, str]] = [
     ("qwen3.5-35b", None, "Qwen3.5-35B-A3B (hybrid attention MoE) not bundled"),
     ("qwen3-vl-4b", None, "Qwen3-VL-4B (Qwen3-4B LLM) not bundled"),
-    ("qwen2.5-vl-3b", None, "Qwen2.5-VL-3B (Qwen2.5-3B LLM) not bundled"),
+    ("qwen2.5-vl-3b", "qwen2.5-3b", "LLM of Qwen2.5-VL-3B = Qwen2.5-3B (decode only)"),
     ("qwen3-4b", None, "Qwen3-4B not bundled"),
     ("qwen3-30b-a3b", "qwen3-30b-a3b", ""),
     ("qwen3-32b", "qwen3-32b", ""),
@@ -109,6 +110,7 @@ MODEL_MAP: list[tuple[str, str | None, str]] = [
     ("qwen3-1.7b", "qwen3-1.7b", ""),
     ("qwen3-0.6b", "qwen3-0.6b", ""),
     ("qwen2.5-7b", "qwen2.5-7b", ""),
+    ("qwen2.5-0.5b", "qwen2.5-0.5b", ""),
     ("distill-qwen-32b", None, "DeepSeek-R1-Distill-Qwen-32B (Qwen2.5-32B) not bundled"),
     ("distill-qwen-14b", None, "DeepSeek-R1-Distill-Qwen-14B (Qwen2.5-14B) not bundled"),
     ("distill-llama-70b", "llama-3.1-70b", "Llama-3.x-70B architecture"),
@@ -122,6 +124,7 @@ MODEL_MAP: list[tuple[str, str | None, str]] = [
     ("codellama-7b", "llama-2-7b", "CodeLlama-7B = Llama-2-7B architecture (vocab +16, rope theta differ)"),
     ("nemotron-3-nano-30b-a3b", "nemotron-3-nano-30b-a3b", ""),
     ("nemotron-mini-4b", None, "Nemotron-Mini-4B not bundled"),
+    ("gemma-2b", "gemma-2b", ""),
     ("gemma-2", None, "Gemma-2 not bundled"),
     ("phi-3.5", None, "Phi-3.5-mini not bundled"),
     ("smollm2", None, "SmolLM2 not bundled"),
@@ -153,8 +156,8 @@ def map_format(precision: str, quant: str) -> tuple[str | None, str | None, str]
         return "fp16", None, ""
     if "gguf 4-bit" in q:
         return None, None, "GGUF 4-bit, K-quant type not stated"
-    if "awq/gptq not stated" in q:
-        return None, None, "INT4 variant (AWQ/GPTQ) not stated"
+    if "awq/gptq not stated" in q:  # bytes differ by 0.8 % (4.156 vs 4.125 bits)
+        return "int4_gptq", None, ""
     if "awq" in q:
         return "int4_awq", None, ""
     if "gptq" in q or "compressed-tensors w4a16" in q or "q4f16_ft" in q:
@@ -175,9 +178,13 @@ def map_runtime(runtime: str) -> tuple[str | None, str]:
     if r.startswith("vllm"):
         return "vllm", "vllm"
     if "edge-llm" in r:
-        return None, "None(TRT Edge-LLM)"
+        return "tensorrt-edge-llm", "tensorrt-edge-llm"
     if r.startswith("tensorrt"):
         return "tensorrt-llm", "tensorrt-llm"
+    if r.startswith("sglang"):
+        return "sglang", "sglang"
+    if r.startswith("hf transformers"):
+        return "hf-transformers", "hf-transformers"
     return None, f"None({runtime})"
 
 
@@ -188,7 +195,13 @@ def as_int(s: str) -> int | None:
 
 # ---------------------------------------------------------------- pricing ----------
 
-def price(row: dict) -> dict:
+#: Runtimes whose host costs benchmarks/fit_runtime_host.py fits to rows that are also in this
+#: table (TensorRT Edge-LLM docs 0.9.1, Jetson AI Lab vLLM and MLC, the L4 vLLM runs):
+#: --held-out prices their rows without a runtime, so no row is scored against a fit that saw it.
+FITTED_ON_THIS_TABLE = {"tensorrt-edge-llm", "vllm-jetson", "mlc-llm", "vllm"}
+
+
+def price(row: dict, held_out: bool = False) -> dict:
     out = {
         "device": row["device"], "metric": row["metric"], "published": float(row["value"]),
         "mode": "", "model": row["model"][:28], "format": "", "runtime": "",
@@ -199,11 +212,17 @@ def price(row: dict) -> dict:
     out["class"] = device_class(hw_id, row["device"])
     if hw_id and hw_id.startswith("jetson-agx-orin") and "64gb" not in row["device"].lower():
         out["flag"] = "64GB variant assumed"
+    if hw_id == "a10g" and "a10g" not in row["device"].lower().split("(")[0]:
+        out["flag"] = "A10 on the A10G profile"
     mid, mnote = map_model(row["model"])
     out["flag"] = " ".join(x for x in (out["flag"], mnote if mid else "") if x)
     fmt, act, fwhy = map_format(row["precision"], row["quant_format"])
     out["format"] = (fmt or "?") + (f"/a{act}" if act else "")
     rt, rt_label = map_runtime(row["runtime"])
+    if rt == "vllm" and hw_id and hw_id.startswith("jetson"):
+        rt, rt_label = "vllm-jetson", "vllm-jetson"
+    if held_out and rt in FITTED_ON_THIS_TABLE:
+        rt, rt_label = None, f"None(held out: {rt})"
     out["runtime"] = rt_label
     if mid:
         out["model"] = mid
@@ -222,9 +241,11 @@ def price(row: dict) -> dict:
         return fail(fwhy)
     if B is None:
         return fail(f"batch not a fixed concurrency ({row['batch']!r}); needs a serving simulation")
-    if metric not in ("decode_tok_s", "tpot_ms", "prefill_tok_s", "output_tok_s"):
-        if metric == "itl_ms" and (P is None or n_out is None):
+    if metric == "itl_ms":  # mean inter-token latency of a fixed-concurrency run = TPOT
+        if P is None or n_out is None:
             return fail("itl_ms with input/output lengths not stated")
+        metric = "tpot_ms"
+    if metric not in ("decode_tok_s", "tpot_ms", "prefill_tok_s", "output_tok_s"):
         return fail(f"metric {metric} not expressible")
 
     ctx = None
@@ -276,10 +297,13 @@ def main(argv=None) -> int:
     ap.add_argument("--strict", action="store_true",
                     help="treat decode rows without a stated output_len (ctx=in) as not expressible")
     ap.add_argument("--md", default=None, help="also write the tables as markdown to this path")
+    ap.add_argument("--held-out", action="store_true",
+                    help="price rows of runtimes whose host costs were fitted on rows of this table "
+                         "(tensorrt-edge-llm, vllm-jetson, mlc-llm, vllm) without a runtime")
     args = ap.parse_args(argv)
 
     rows = list(csv.DictReader(open(args.csv, newline="", encoding="utf-8")))
-    results = [price(r) for r in rows]
+    results = [price(r, args.held_out) for r in rows]
     if args.strict:
         for r in results:
             if r["predicted"] is not None and "ctx=in" in r["flag"]:

@@ -6,10 +6,11 @@ Run: python benchmarks/fidelity_trtllm.py [--gpu h100 --gpu h200 ...] [--rows] [
 
 Each cell replays the benchmark's own recipe (benchmarks/data/trtllm_v0.17_throughput.csv, and the
 source document's "Reproducing" section): `num_requests` requests of fixed ISL/OSL all queued at
-t=0 on one TP group, FP8 weights, activations and KV cache (A100: FP16), and
-`EngineConfig.tensorrt_llm()`: TensorRT-LLM's GUARANTEED_NO_EVICT capacity scheduler, KV pool =
-0.95 of free memory (`--kv_cache_free_gpu_mem_fraction 0.95`), 8192 batched tokens with chunked
-context and a 4096-sequence batch limit (the trtllm-bench engine report in the same document).
+t=0 on one TP group, FP8 weights, activations and KV cache (A100: FP16), under the runtime
+`trtllm-bench` (runtimes/trtllm-bench.yaml, `base: tensorrt-llm`): TensorRT-LLM's kernels and
+GUARANTEED_NO_EVICT capacity scheduler, KV pool = 0.95 of free memory
+(`--kv_cache_free_gpu_mem_fraction 0.95`), 8192 batched tokens with chunked context and a
+4096-sequence batch limit (the trtllm-bench engine report in the same document).
 Assumed: the engine-build heuristic's max batch and token limits for each cell are not published;
 GH200 has no perfsim profile and is skipped.
 """
@@ -29,6 +30,8 @@ from perfsim.explore.compare import offline_throughput_per_gpu
 from perfsim.transforms import FP8_W8A8
 
 DATA = Path(__file__).parent / "data" / "trtllm_v0.17_throughput.csv"
+#: The benchmark's own recipe as a runtime profile (runtimes/trtllm-bench.yaml: `base: tensorrt-llm`).
+RUNTIME = "trtllm-bench"
 PROFILES = {"h100": "h100-sxm", "h200": "h200-sxm", "l40s": "l40s", "a100": "a100-sxm-80gb"}
 #: (ISL, OSL) -> requests, from the document's dataset table
 REQUESTS = {(128, 128): 30000, (128, 2048): 3000, (128, 4096): 1500, (500, 2000): 3000,
@@ -47,7 +50,7 @@ def predict(model_id: str, gpu: str, tp: int, isl: int, osl: int) -> float:
     """Output tokens/s of the whole TP group (A100 ran FP16, the rest FP8)."""
     model = model_id if gpu == "a100" else apply_transforms(model_id, FP8_W8A8)
     per_gpu, _, _ = offline_throughput_per_gpu(model, PROFILES[gpu], isl, osl, requests=REQUESTS[(isl, osl)],
-                                               tensor_parallel=(tp,))
+                                               tensor_parallel=(tp,), runtime=RUNTIME)
     return per_gpu * tp
 
 

@@ -20,7 +20,7 @@ def puzzle_51b_case(row) -> None:
           "of 1/2/4/8 per model (papers.md 6)")
     print("  51B blocks (papers-addendum 2): 54 GQA (44 kv8, 6 kv2, 3 kv1, 1 kv4), 18 linear, 8 no-op; "
           "FFN 44x28672, 16x14336, 20x7168")
-    print("  serving: 3000 requests queued at once, EngineConfig.tensorrt_llm() (the recipe checked against "
+    print("  serving: 3000 requests queued at once, runtime trtllm-bench (the recipe checked against "
           "TensorRT-LLM's v0.17 table in fidelity_trtllm.py)")
     nemo = apply_transforms("llama-3.1-nemotron-51b", FP8_W8A8, id="51b-fp8")
     llama = apply_transforms("llama-3.1-70b", FP8_W8A8, id="70b-fp8")

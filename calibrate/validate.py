@@ -118,14 +118,15 @@ def predict_table(model: ModelSpec, measured: pd.DataFrame,
              for _, row in measured.iterrows()]
     any_hw = next(iter(profiles.values()))
     # kernels launched depend on the shapes only, not on the profile's efficiencies
-    kernels = [fn(model, any_hw, b, n, execution=Execution(cuda_graphs=False), check_memory=False).kernels
+    kernels = [fn(model, any_hw, b, n, execution=Execution(cuda_graphs=False), check_memory=False,
+                  runtime=None).kernels
                for fn, b, n in steps]
     for label, hw in profiles.items():
         predicted = []
         for (fn, b, n), ops, launched in zip(steps, measured["torch_ops"], kernels, strict=True):
             dispatch = hw.efficiency_in_use.launch.host_per_kernel_s * ops / launched
             eager = Execution(cuda_graphs=False, host_per_kernel_s=dispatch)
-            predicted.append(fn(model, hw, b, n, execution=eager, check_memory=False).latency_s)
+            predicted.append(fn(model, hw, b, n, execution=eager, check_memory=False, runtime=None).latency_s)
         out[f"predicted_{label}_s"] = predicted
         out[f"error_{label}"] = out[f"predicted_{label}_s"] / out["measured_s"] - 1.0
     return out

@@ -1,12 +1,15 @@
 """Accuracy models: the second axis of a design frontier, next to latency.
 
-Registered names: "measured" (published scores in the model YAML), "scaling_law" (Chinchilla loss
-with shape and operator-mix adjustments, mapped to a score proxy), "user" (a callable or a CSV
-table) and "default" (measured when known, else scaling law). Decoding strategies scale a score by
-`DecodingQuality`, which asks the strategy (`DecodingStrategy.relative_accuracy`: speculative is
-lossless; diffusion from published points). Adding a model: a frozen dataclass subclassing
-`AccuracyModel`, decorated with `@register_accuracy("name")`, in a new module of this package
-(every module here is imported with the package, so it registers itself; see README.md here).
+Registered names: "measured" (published scores: the bundled table perfsim/accuracy/data/
+published_scores.yaml, else the model YAML), "scaling_law" (Chinchilla loss with shape and
+operator-mix adjustments, mapped to a score proxy fitted per benchmark with its leave-one-out band,
+marked `proxy`), "user" (a callable or a CSV table) and "default" (measured when known, else the
+proxy). Every estimate names its benchmark (default MMLU 5-shot, base checkpoint) and its kind.
+Decoding strategies scale a score by `DecodingQuality`, which asks the strategy
+(`DecodingStrategy.relative_accuracy`: speculative is lossless; diffusion from published points).
+Adding a model: a frozen dataclass subclassing `AccuracyModel`, decorated with
+`@register_accuracy("name")`, in a new module of this package (every module here is imported with
+the package, so it registers itself; see README.md here).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 
 from perfsim.accuracy.base import (
     DEFAULT_BENCHMARK,
+    KINDS,
     AccuracyEstimate,
     AccuracyModel,
     create_accuracy,
@@ -24,6 +28,8 @@ from perfsim.accuracy.base import (
 )
 from perfsim.accuracy.decoding_quality import PUBLISHED_POINTS, DecodingQuality, QualityPoint, ReasoningEffort
 from perfsim.accuracy.measured import Measured, MeasuredThenScalingLaw
+from perfsim.accuracy.published import load_published_scores
+from perfsim.accuracy.request_level import RequestRate, published_request_rate
 from perfsim.accuracy.scaling_law import ScalingLaw, chinchilla_loss, fit_score_proxy, score_from_loss
 from perfsim.accuracy.user import UserAccuracy
 from perfsim.errors import PerfsimInputError
@@ -60,6 +66,7 @@ def make_accuracy(spec: AccuracyLike = None) -> AccuracyModel:
 
 __all__ = [
     "DEFAULT_BENCHMARK",
+    "KINDS",
     "PUBLISHED_POINTS",
     "AccuracyEstimate",
     "AccuracyModel",
@@ -68,12 +75,15 @@ __all__ = [
     "MeasuredThenScalingLaw",
     "QualityPoint",
     "ReasoningEffort",
+    "RequestRate",
     "ScalingLaw",
     "UserAccuracy",
     "chinchilla_loss",
     "create_accuracy",
     "fit_score_proxy",
+    "load_published_scores",
     "make_accuracy",
+    "published_request_rate",
     "register_accuracy",
     "registered_accuracies",
     "score_from_loss",

@@ -15,18 +15,29 @@ from dataclasses import dataclass
 from perfsim.registry import Registry
 from perfsim.spec.model import ModelSpec
 
-#: Benchmark the bundled measured scores and the scaling-law proxy share: the average of the
-#: Nemotron-Flash suite (MMLU, commonsense, math, code, recall; papers.md section 1).
-DEFAULT_BENCHMARK = "nemotron_flash_avg"
+#: Benchmark of the frontier's accuracy axis unless the caller names another: MMLU, 5-shot, base
+#: checkpoint, the one evaluation every bundled base model publishes (the `default_benchmark` of
+#: perfsim/accuracy/data/published_scores.yaml; a test keeps the two equal).
+DEFAULT_BENCHMARK = "mmlu"
+
+#: What an estimate is: a published measurement, a fitted proxy, a user's number, or nothing.
+KINDS = ("measured", "proxy", "user", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
 class AccuracyEstimate:
-    """A score in percent, where it came from, and the predicted LM loss if a law produced it."""
+    """A score in percent, where it came from, and the predicted LM loss if a law produced it.
+
+    `kind` tells a chart how to draw the point (a proxy gets its own marker); `low`/`high` bound a
+    proxy's score by its leave-one-out error (None for measurements and user numbers)."""
 
     accuracy: float
     source: str
     loss_nats: float = math.nan
+    kind: str = "user"
+    low: float | None = None
+    high: float | None = None
+    benchmark: str | None = None
 
 
 class AccuracyModel:
@@ -60,7 +71,8 @@ class AccuracyModel:
     def __call__(self, model: ModelSpec) -> AccuracyEstimate:
         """Like `estimate`, but 'unknown' is a NaN score instead of None."""
         found = self.estimate(model)
-        return found if found is not None else AccuracyEstimate(math.nan, "unknown")
+        return found if found is not None else AccuracyEstimate(math.nan, "unknown", kind="unknown",
+                                                                benchmark=self.benchmark)
 
 
 _ACCURACY: Registry[type[AccuracyModel]] = Registry("accuracy model", "name")

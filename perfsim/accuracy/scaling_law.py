@@ -25,21 +25,25 @@ DeltaNet's (assumptions: Yang et al. 2024, arXiv 2412.06464, rank Gated DeltaNet
 and GLA above DeltaNet in perplexity); sliding-window attention 0 (the LM loss at training length is
 that of full attention; long-context recall is outside the loss).
 
-Score proxy: score = 100 * sigmoid(a - b * L), with (a, b) fitted by `fit_score_proxy` to the
-published Nemotron-Flash-suite averages of the bundled models that carry them (qwen2.5-0.5b,
-qwen3-0.6b, qwen3-1.7b, nemotron-flash-1b/3b); tests refit and compare. All constants are fields of
+Score proxy: score = 100 * sigmoid(a - b * L), one (a, b) per benchmark, fitted by
+`benchmarks/fit_score_proxy.py` to the published scores of the bundled models that carry one and
+their published training tokens (perfsim/accuracy/data/published_scores.yaml) and stored with its
+leave-one-out error in perfsim/accuracy/data/score_proxy.yaml. An estimate is marked `proxy` and
+carries a band of +- the leave-one-out RMSE in score points: the law is for designs without a
+published score (a ranking aid), never a replacement for one. All constants are fields of
 `ScalingLaw` and can be overridden.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from perfsim.accuracy.base import DEFAULT_BENCHMARK, AccuracyEstimate, AccuracyModel, register_accuracy
+from perfsim.accuracy.published import load_published_scores, load_score_proxies
 from perfsim.cost.params import model_params
+from perfsim.errors import PerfsimInputError
 from perfsim.layers import layer_kind
 from perfsim.spec.model import ModelSpec
 
@@ -53,8 +57,6 @@ OPERATOR_LOSS_OFFSET_NATS = {
     "gated_deltanet": -0.0104,
     "gla": 0.0095,
 }
-#: Fitted by `fit_score_proxy()` on the bundled measured models (see the module docstring).
-SCORE_PROXY = (7.2945, 3.3886)
 
 
 def chinchilla_loss(params, tokens, constants: dict | None = None):
@@ -69,10 +71,11 @@ def aspect_factor(aspect_ratio, optimum: float = 64.0, kappa: float = 0.0056):
     return 1.0 + kappa * np.log(np.asarray(aspect_ratio, float) / optimum) ** 2
 
 
-def score_from_loss(loss, proxy: tuple[float, float] = SCORE_PROXY):
-    """Benchmark-score proxy in percent, decreasing in loss."""
+def score_from_loss(loss, proxy: tuple[float, float], chance: float = 0.0):
+    """Benchmark-score proxy in percent, decreasing in loss (for b > 0), from `chance` (random
+    guessing) up to 100."""
     a, b = proxy
-    return 100.0 / (1.0 + np.exp(-(a - b * np.asarray(loss, float))))
+    return chance + (100.0 - chance) / (1.0 + np.exp(-(a - b * np.asarray(loss, float))))
 
 
 def mixer_kinds(model: ModelSpec) -> list[str]:
@@ -92,7 +95,8 @@ class ScalingLaw(AccuracyModel):
     aspect_kappa: float = 0.0056
     operator_offsets_nats: dict = field(default_factory=dict)
     moe_mix: float = 0.5
-    proxy: tuple[float, float] = SCORE_PROXY
+    #: (a, b) of the loss -> score map; None: the fitted one of `benchmark` (score_proxy.yaml).
+    proxy: tuple[float, float] | None = None
 
     def effective_params(self, model: ModelSpec) -> float:
         counts = model_params(model)
@@ -103,6 +107,9 @@ class ScalingLaw(AccuracyModel):
     def tokens(self, model: ModelSpec, params: float) -> float:
         if self.training_tokens is not None:
             return self.training_tokens
+        published = load_published_scores().tokens(model.id)
+        if published is not None:
+            return published
         if model.accuracy is not None and model.accuracy.training_tokens is not None:
             return model.accuracy.training_tokens
         return self.tokens_per_param * params
@@ -117,26 +124,74 @@ class ScalingLaw(AccuracyModel):
         mix = sum(offsets[k] for k in kinds) / max(len(kinds), 1)
         return float(base * shape + mix)
 
+    def chance(self) -> float:
+        """The benchmark's random-guessing score (0 when the table does not name the benchmark)."""
+        known = load_published_scores().benchmarks.get(self.benchmark)
+        return 0.0 if known is None else known.chance_percent
+
+    def mapping(self) -> tuple[tuple[float, float], float | None]:
+        """((a, b), leave-one-out RMSE in points or None) of the loss -> score map in use."""
+        if self.proxy is not None:
+            return tuple(self.proxy), None  # type: ignore[return-value]
+        fitted = load_score_proxies().proxies.get(self.benchmark)
+        if fitted is None:
+            known = ", ".join(sorted(load_score_proxies().proxies))
+            raise PerfsimInputError(f"scaling_law: no fitted score proxy for benchmark {self.benchmark!r} "
+                                    f"(fitted: {known}); pass proxy=(a, b) or run "
+                                    f"benchmarks/fit_score_proxy.py.")
+        return (fitted.a, fitted.b), fitted.loo_rmse_points
+
     def estimate(self, model: ModelSpec) -> AccuracyEstimate:
         loss = self.loss(model)
-        return AccuracyEstimate(float(score_from_loss(loss, self.proxy)), "scaling_law", loss)
+        proxy, rmse = self.mapping()
+        chance = self.chance()
+        score = float(score_from_loss(loss, proxy, chance))
+        low, high = (None, None) if rmse is None else (max(score - rmse, chance), min(score + rmse, 100.0))
+        return AccuracyEstimate(score, "scaling_law", loss, kind="proxy", low=low, high=high,
+                                benchmark=self.benchmark)
+
+
+def proxy_rows(models, benchmark: str = DEFAULT_BENCHMARK, law: ScalingLaw | None = None):
+    """(model id, predicted loss, published score) of every model with a published `benchmark`
+    score and published training tokens; the masked-diffusion LLaDA is left out (its loss is not
+    an autoregressive LM loss)."""
+    from perfsim.accuracy.measured import Measured
+    from perfsim.io.load import load_model
+
+    law = law or ScalingLaw(benchmark=benchmark, proxy=(0.0, 1.0))
+    table = load_published_scores()
+    rows = []
+    for model in map(load_model, models):
+        found = Measured(benchmark).estimate(model)
+        tokens = table.tokens(model.id) or (model.accuracy.training_tokens if model.accuracy else None)
+        if found is None or tokens is None or model.id.startswith("llada"):
+            continue
+        rows.append((model.id, law.loss(model), found.accuracy))
+    return rows
+
+
+def fit_logit_line(losses, scores, chance: float = 0.0) -> tuple[float, float]:
+    """Least-squares (a, b) of logit((score - chance) / (100 - chance)) = a - b * loss."""
+    p = (np.asarray(scores, float) - chance) / (100.0 - chance)
+    slope, intercept = np.polyfit(np.asarray(losses, float), np.log(p / (1 - p)), 1)
+    return float(intercept), float(-slope)
 
 
 def fit_score_proxy(models, benchmark: str = DEFAULT_BENCHMARK, law: ScalingLaw | None = None):
-    """Least-squares (a, b) of logit(score / 100) = a - b * predicted loss over models that carry
-    a published `benchmark` score and training tokens."""
-    from perfsim.io.load import load_model
+    """(a, b) fitted on the bundled published scores of `benchmark` (see `proxy_rows`)."""
+    rows = proxy_rows(models, benchmark, law)
+    if len(rows) < 2:
+        raise PerfsimInputError(f"need >= 2 models with a published '{benchmark}' score and training "
+                                f"tokens to fit the proxy (found {len(rows)}).")
+    _, losses, scores = zip(*rows, strict=True)
+    return fit_logit_line(losses, scores, ScalingLaw(benchmark=benchmark).chance())
 
-    law = law or ScalingLaw(benchmark=benchmark)
-    losses, logits = [], []
-    for model in map(load_model, models):
-        block = model.accuracy
-        if block is None or benchmark not in block.scores or block.training_tokens is None:
-            continue
-        p = block.scores[benchmark] / 100.0
-        losses.append(law.loss(model))
-        logits.append(math.log(p / (1 - p)))
-    if len(losses) < 2:
-        raise ValueError(f"need >= 2 models with a published '{benchmark}' score to fit the proxy")
-    slope, intercept = np.polyfit(losses, logits, 1)
-    return float(intercept), float(-slope)
+
+def leave_one_out(rows, chance: float = 0.0) -> list[tuple[str, float, float]]:
+    """(model id, published, predicted with that model left out of the fit) for every row."""
+    out = []
+    for i, (name, loss, score) in enumerate(rows):
+        rest = rows[:i] + rows[i + 1:]
+        a, b = fit_logit_line([r[1] for r in rest], [r[2] for r in rest], chance)
+        out.append((name, score, float(score_from_loss(loss, (a, b), chance))))
+    return out

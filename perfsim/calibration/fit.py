@@ -147,6 +147,52 @@ def _fit_family(hw: HardwareProfile, rows: pd.DataFrame, bounds: dict[str, tuple
     return {p: float(f"{v:.4g}") for p, v in zip(names, np.exp(result.x), strict=True)}
 
 
+def current_value(hw: HardwareProfile, path: str, bounds: tuple[float, float]) -> float:
+    """The value `path` has in `hw` now, as a fit's starting point: an unset implementation
+    field starts from the default implementation's, any other unset field mid-range."""
+    data = hw.efficiency_in_use.model_dump()
+    for candidate in (path, _default_impl_path(path)):
+        *parents, leaf = candidate.split(".")
+        try:
+            node = efficiency_node(data, ".".join(parents))
+            value = node[int(leaf)] if isinstance(node, list | tuple) else node.get(leaf)
+        except (ValueError, IndexError):
+            value = None
+        if value is not None and value > 0:  # 0 is "term off": start a fit mid-range instead
+            return float(np.clip(value, *bounds))
+    return float(np.sqrt(bounds[0] * bounds[1]))
+
+
+def _default_impl_path(path: str) -> str:
+    parts = path.split(".")
+    if len(parts) > 3 and parts[0] == "attention" and parts[1] == "implementations":
+        return ".".join([parts[0], *parts[3:]])
+    return path
+
+
+def fit_parameters(hw: HardwareProfile, bounds: dict[str, tuple[float, float]],
+                   predict: Callable[[HardwareProfile], np.ndarray], measured_s: np.ndarray,
+                   max_evaluations: int = 400) -> dict[str, float]:
+    """Values for the efficiency paths in `bounds` that make `predict(profile)` match
+    `measured_s` in log space (relative error, soft-L1 so a few odd rows do not dominate),
+    starting from `hw`'s current values."""
+    from scipy.optimize import least_squares
+
+    names = list(bounds)
+    log_measured = np.log(np.asarray(measured_s, dtype=float))
+    start = np.log([current_value(hw, p, bounds[p]) for p in names])
+    lo = np.log([bounds[p][0] for p in names])
+    hi = np.log([bounds[p][1] for p in names])
+
+    def residuals(theta):
+        trial = with_fitted(hw, dict(zip(names, np.exp(theta).tolist(), strict=True)))
+        return np.log(np.maximum(predict(trial), 1e-12)) - log_measured
+
+    result = least_squares(residuals, np.clip(start, lo, hi), bounds=(lo, hi), loss="soft_l1",
+                           f_scale=0.1, x_scale=1.0, diff_step=1e-3, max_nfev=max_evaluations)
+    return {p: float(f"{v:.4g}") for p, v in zip(names, np.exp(result.x), strict=True)}
+
+
 def _launch_params(rows: pd.DataFrame) -> dict[str, float]:
     """Launch costs are measured directly, not fitted through a model."""
     fitted = {}

@@ -8,16 +8,20 @@ the row says about them:
 
 The fit minimises the squared *relative* error sum_i ((d_i + x_i.theta - t_i) / t_i)^2 with
 theta >= 0 (exact non-negative least squares by enumerating active sets; a runtime has at most a
-handful of parameters). A parameter is fitted only when at least `min_rows` rows carry it and the
-rows tell it apart from the others (full column rank); otherwise it is reported as not
-identifiable. Leave-one-out refits without each row and predicts it, so a row's LOO prediction
-never depends on its own value. Pure functions: the callers price the rows and do all I/O.
+handful of parameters). The additive form is exact under CUDA graphs; eagerly launched kernels
+overlap host enqueue with device work, so a caller that passes `predictor` (perfsim's own
+prediction of a row for given values) gets the linear solution refined by bounded non-linear
+least squares on that predictor, and every reported error uses it. A parameter is fitted only
+when at least `min_rows` rows carry it and the rows tell it apart from the others (full column
+rank); otherwise it is reported as not identifiable. Leave-one-out refits without each row and
+predicts it, so a row's LOO prediction never depends on its own value. Pure functions: the
+callers price the rows and do all I/O.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,16 +51,23 @@ class HostRow:
         return float(self.features.get(name, 0.0))
 
 
+#: perfsim's seconds for a row given host-parameter values (the non-linear eager launch model).
+Predictor = Callable[[HostRow, dict[str, float]], float]
+
+
 @dataclass(frozen=True)
 class HostFit:
     """Fitted values (seconds) of the identified parameters; `unidentified` says why the others
-    are not fitted."""
+    are not fitted; `predictor`, when given, prices rows instead of the additive form."""
 
     values: dict[str, float]
     rows: tuple[str, ...]
     unidentified: dict[str, str]
+    predictor: Predictor | None = field(default=None, compare=False)
 
     def predict(self, row: HostRow) -> float:
+        if self.predictor is not None:
+            return self.predictor(row, self.values)
         return predict(row, self.values)
 
 
@@ -123,8 +134,10 @@ def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return best
 
 
-def fit_host(rows: Sequence[HostRow], candidates: Sequence[str] = PARAMETERS, min_rows: int = 2) -> HostFit:
-    """Non-negative least squares on relative error over the parameters the rows identify."""
+def fit_host(rows: Sequence[HostRow], candidates: Sequence[str] = PARAMETERS, min_rows: int = 2,
+             predictor: Predictor | None = None) -> HostFit:
+    """Non-negative least squares on relative error over the parameters the rows identify, refined
+    on `predictor` when one is given."""
     params, why = identifiable(rows, candidates, min_rows)
     values: dict[str, float] = {}
     if params:
@@ -132,7 +145,25 @@ def fit_host(rows: Sequence[HostRow], candidates: Sequence[str] = PARAMETERS, mi
         b = np.array([(r.measured_s - r.device_s) / r.measured_s for r in rows])
         x = nnls(a, b)
         values = {p: float(v) for p, v in zip(params, x, strict=True)}
-    return HostFit(values, tuple(r.key for r in rows), why)
+        if predictor is not None:
+            values = _refine(rows, values, predictor)
+    return HostFit(values, tuple(r.key for r in rows), why, predictor)
+
+
+def _refine(rows: Sequence[HostRow], start: dict[str, float], predictor: Predictor) -> dict[str, float]:
+    """Bounded (>= 0) least squares on relative error of `predictor`, from the linear solution;
+    parameters are solved in microseconds so that the solver sees unit-scale variables."""
+    from scipy.optimize import least_squares
+
+    names = list(start)
+
+    def residuals(x_us: np.ndarray) -> np.ndarray:
+        values = {n: float(v) * 1e-6 for n, v in zip(names, x_us, strict=True)}
+        return np.array([(predictor(r, values) - r.measured_s) / r.measured_s for r in rows])
+
+    x0 = np.array([start[n] * 1e6 for n in names])
+    solution = least_squares(residuals, x0, bounds=(0.0, np.inf), diff_step=1e-3)
+    return {n: float(v) * 1e-6 for n, v in zip(names, solution.x, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -146,13 +177,15 @@ class LooRow:
         return rel_error(self.predicted_s, self.measured_s)
 
 
-def leave_one_out(rows: Sequence[HostRow], params: Sequence[str]) -> list[LooRow]:
+def leave_one_out(rows: Sequence[HostRow], params: Sequence[str],
+                  predictor: Predictor | None = None) -> list[LooRow]:
     """For each row: refit `params` on the others (a parameter no remaining row carries is left
     out of that refit) and predict the held-out row."""
     out = []
     for i, row in enumerate(rows):
         rest = [r for j, r in enumerate(rows) if j != i]
-        fit = fit_host(rest, params, min_rows=1) if rest else HostFit({}, (), {})
+        fit = (fit_host(rest, params, min_rows=1, predictor=predictor) if rest
+               else HostFit({}, (), {}, predictor))
         out.append(LooRow(row.key, row.measured_s, fit.predict(row)))
     return out
 
@@ -182,11 +215,12 @@ def fit_runtime(
     validation_rows: Sequence[HostRow] = (),
     candidates: Sequence[str] = PARAMETERS,
     min_rows: int = 2,
+    predictor: Predictor | None = None,
 ) -> RuntimeFit:
     """Fit, leave-one-out and validation of one runtime's host parameters."""
-    fit = fit_host(fit_rows, candidates, min_rows)
+    fit = fit_host(fit_rows, candidates, min_rows, predictor)
     params = list(fit.values)
-    loo = leave_one_out(fit_rows, params) if params else []
+    loo = leave_one_out(fit_rows, params, predictor) if params else []
     by_key = {r.key: r for r in loo}
     reports = []
     for name in candidates:

@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from perfsim.spec.hardware import Calibration
+from perfsim.spec.hardware import Calibration, RuntimeCalibration
 
 _TOP_LEVEL_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 
@@ -29,3 +29,12 @@ def replace_calibration(base_text: str, calibration: Calibration) -> str:
         return head + calibration_block(calibration)
     end = next((i for i in range(start + 1, len(lines)) if _TOP_LEVEL_KEY.match(lines[i])), len(lines))
     return "".join(lines[:start]) + calibration_block(calibration) + "".join(lines[end:])
+
+
+def with_runtime_calibrations(base_text: str, runtimes: dict[str, RuntimeCalibration]) -> str:
+    """`base_text` with these runtimes' calibrations set in its `calibration.runtimes` (others
+    kept); nothing outside the calibration block changes."""
+    data = yaml.safe_load(base_text) or {}
+    current = Calibration.model_validate(data.get("calibration") or {})
+    merged = current.model_copy(update={"runtimes": {**current.runtimes, **runtimes}})
+    return replace_calibration(base_text, Calibration.model_validate(merged.model_dump()))

@@ -1,7 +1,9 @@
-"""`perfsim calibrate` and `perfsim validate`: torch microbenchmarks and the real-model check.
+"""`perfsim calibrate` and `perfsim validate`: torch microbenchmarks and the real-model check,
+or (`--from-table`) a fit to published measured-kernel tables, per runtime, with no GPU at hand.
 
 torch is an optional extra, imported only when these run (through perfsim.extras, so a core
-install gets one sentence naming the extra instead of an ImportError).
+install gets one sentence naming the extra instead of an ImportError). The tables need pandas and
+pyarrow, and aiconfigurator-core (or its wheel via --source) for `--from-table aiconfigurator`.
 """
 
 from __future__ import annotations
@@ -36,11 +38,22 @@ def calibrate_cmd(
                                              callback=output_callback("--measurements")),
     family: list[str] | None = typer.Option(None, help="only these microbenchmark families (repeatable)"),
     plan_only: bool = typer.Option(False, "--plan", help="list the plan and its time estimate, run nothing"),
+    from_table: str | None = typer.Option(None, "--from-table", help="fit to measured kernel tables "
+                                          "instead: 'aiconfigurator' or a CSV in its terms (see "
+                                          "perfsim.calibration.tables.load.load_csv)"),
+    system: str | None = typer.Option(None, help="with --from-table aiconfigurator: h100_sxm or a100_sxm"),
+    runtime: list[str] | None = typer.Option(None, help="with --from-table: runtime(s) to calibrate "
+                                                        "(vllm, sglang, tensorrt-llm, nccl; repeatable)"),
+    source: Path | None = typer.Option(None, help="with --from-table aiconfigurator: the wheel or an "
+                                                  "unpacked tree [the installed package]"),
     fmt: Format = Format.table,
 ) -> None:
     """Run torch microbenchmarks on this machine and fit a profile's efficiency parameters."""
     import pandas as pd
 
+    if from_table is not None:
+        _from_table(from_table, system, runtime or [], source, base, out, fmt)
+        return
     workflow = _workflow()
     try:
         ctx, cases, estimate_s = workflow.plan_calibration(device, quick, family)
@@ -70,6 +83,43 @@ def calibrate_cmd(
         emit(fitted.assign(family=fitted.parameter.str.split(".").str[0]).merge(
             quality, on="family", how="left"), fmt)
     typer.echo(f"wrote {out} and {measurements}", err=True)
+
+
+def _from_table(table: str, system: str | None, runtimes: list[str], source: Path | None,
+                base: str | None, out: Path | None, fmt: Format) -> None:
+    """Fit each runtime's calibration on half the table's shapes, report the other half, and write
+    the calibrations into the profile's calibration.runtimes (nothing else in the file changes)."""
+    from perfsim.calibration.tables.apply import fit_tables, write_calibrations
+    from perfsim.calibration.tables.load import PACKAGE_VERSION, PROFILES, load_csv, load_rows
+    from perfsim.calibration.tables.reader import TableSource, check_system
+    from perfsim.io.load import load_hardware
+
+    if not runtimes:
+        fail("--from-table needs --runtime (vllm, sglang, tensorrt-llm or nccl; repeatable).")
+    try:
+        if table == "aiconfigurator":
+            if system is None:
+                fail("--from-table aiconfigurator needs --system (h100_sxm or a100_sxm).")
+            check_system(system)
+            rows = load_rows(TableSource.locate(source), system, tuple(runtimes))
+            profile = base or PROFILES[system]
+            what = f"aiconfigurator-core {PACKAGE_VERSION} tables, {system}"
+        else:
+            if base is None:
+                fail("--from-table <CSV> needs --base (the profile the table was measured on).")
+            rows = load_csv(table, runtimes[0])
+            profile, what = base, f"table {table}"
+        hw = load_hardware(profile)
+        fit = fit_tables(hw, rows, runtimes, f"{what}: fitted on half the shapes, reported on the other half")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    base_path = Path(profile) if Path(profile).is_file() else Path("hwprofiles") / f"{hw.id}.yaml"
+    out = out or Path("calibrated") / f"{hw.id}.yaml"
+    text = base_path.read_text() if base_path.is_file() else out.read_text()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(write_calibrations(text, fit))
+    emit(fit.quality, fmt, title=f"held-out |predicted/measured - 1| on {hw.id} ({what})")
+    typer.echo(f"wrote {out}", err=True)
 
 
 def validate_cmd(

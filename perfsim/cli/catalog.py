@@ -94,22 +94,19 @@ def show_cmd(name: str = typer.Argument(..., help="a hardware, runtime or model 
     import yaml
 
     from perfsim.cost.params import model_params
-    from perfsim.io.catalog import list_ids
     from perfsim.io.load import load_hardware, load_model, load_runtime
 
-    if name in list_ids("hwprofiles"):
+    kind = _kind_of(name)
+    if kind == "hwprofiles":
         data = load_hardware(name).model_dump(mode="json")
-    elif name in list_ids("runtimes") or _is_runtime_file(name):
+    elif kind == "runtimes":
         data = load_runtime(name).model_dump(mode="json")
-    elif name in list_ids("models") or Path(name).exists():
+    else:
         model = load_model(name)
         counts = model_params(model)
         data = {**model.model_dump(mode="json", exclude_none=True),
                 "derived": {"params": counts.total, "active_params": counts.active,
                             "sublayers": len(model.sublayers), "mixer_layers": model.num_mixer_layers}}
-    else:
-        fail(f"unknown id '{name}'; see `perfsim list hardware`, `perfsim list runtimes` and "
-             f"`perfsim list models`.")
     if fmt is Format.json:
         typer.echo(json.dumps(data, indent=2))
     elif fmt is Format.csv:
@@ -120,22 +117,36 @@ def show_cmd(name: str = typer.Argument(..., help="a hardware, runtime or model 
         typer.echo(yaml.safe_dump(data, sort_keys=False))
 
 
-def _is_runtime_file(name: str) -> bool:
-    """A YAML file whose keys are a runtime's (or whose `base:` is a bundled runtime id)."""
+#: Top-level keys that only a hardware profile has.
+_HARDWARE_KEYS = {"compute", "memory", "interconnect", "efficiency", "form_factor"}
+
+
+def _kind_of(name: str) -> str:
+    """'hwprofiles', 'runtimes' or 'models' for an id or a file (told apart by its keys), or one
+    sentence: an unknown id, or a file that is none of the three."""
     from perfsim.io.catalog import list_ids
+    from perfsim.io.safe_yaml import parse_json, parse_yaml, read_text
 
+    for kind in ("hwprofiles", "runtimes", "models"):
+        if name in list_ids(kind):
+            return kind
     path = Path(name)
-    if path.suffix not in (".yaml", ".yml") or not path.is_file():
-        return False
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return False  # the model loader reports the file in one sentence
-    if not isinstance(data, dict):
-        return False
-    return bool(_RUNTIME_KEYS & set(data)) or data.get("base") in list_ids("runtimes")
+    if path.suffix not in (".yaml", ".yml", ".json") and not path.exists():
+        fail(f"unknown id '{name}'; see `perfsim list hardware`, `perfsim list runtimes` and "
+             f"`perfsim list models`, or give a YAML path.")
+    text = read_text(path, "hardware, runtime or model file")
+    data = parse_json(name, text) if path.suffix == ".json" else parse_yaml(name, text)
+    if path.suffix == ".json" or {"operators", "transforms"} & set(data):
+        return "models"
+    if _HARDWARE_KEYS & set(data):
+        return "hwprofiles"
+    if _RUNTIME_KEYS & set(data) or data.get("base") in list_ids("runtimes"):
+        return "runtimes"
+    for kind in ("hwprofiles", "runtimes", "models"):
+        if data.get("alias_of") in list_ids(kind):
+            return kind
+    fail(f"{name}: not a hardware profile (no {', '.join(sorted(_HARDWARE_KEYS))}), a runtime (no "
+         f"{', '.join(sorted(_RUNTIME_KEYS))}) or a model (no operators or base and transforms).")
 
 
 def import_hf_cmd(
@@ -147,17 +158,9 @@ def import_hf_cmd(
     import yaml
 
     from perfsim.io.hf_import import model_from_hf_config, model_to_yaml_dict
+    from perfsim.io.safe_yaml import parse_json, read_text
 
-    if not config.is_file():
-        fail(f"{config}: file not found.")
-    try:
-        cfg = json.loads(config.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        fail(f"{config}: not a UTF-8 text file.")
-    except json.JSONDecodeError as exc:
-        fail(f"{config}: malformed JSON at line {exc.lineno}.")
-    if not isinstance(cfg, dict):
-        fail(f"{config}: a config.json must hold one JSON object (got {type(cfg).__name__}).")
+    cfg = parse_json(str(config), read_text(config, "Hugging Face config.json"))
     text = yaml.safe_dump(model_to_yaml_dict(model_from_hf_config(cfg, str(config))), sort_keys=False)
     if out:
         out.write_text(text)

@@ -8,12 +8,14 @@ never imported by `perfsim` itself. The app is the `perfsim.dashboard` package (
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import typer
 
+from perfsim.cli.options import bounded
 from perfsim.cli.output import fail
 from perfsim.extras import check
 
@@ -37,10 +39,56 @@ def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
 
 
 def dashboard_cmd(
-    port: int = typer.Option(8501, help="port to serve on"),
+    port: int = bounded(8501, "--port", low=1, high=65535, help="port to serve on"),
     address: str = typer.Option("localhost", help="interface to bind (0.0.0.0 to share on a network)"),
     browser: bool = typer.Option(True, help="open a browser tab when the server is up"),
 ) -> None:
     """Start the what-if dashboard (Streamlit) at http://ADDRESS:PORT."""
     check("streamlit", "plotly", extra="dashboard", feature="the dashboard")
-    raise typer.Exit(subprocess.call(streamlit_command(port, address, browser)))
+    raise typer.Exit(serve(streamlit_command(port, address, browser)))
+
+
+class _Stop(Exception):
+    """A termination signal arrived while the child was serving."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM if the launcher dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def serve(command: list[str], grace_s: float = 10.0) -> int:
+    """Run `command` (the Streamlit server) until it exits, and take it down with the launcher:
+    SIGTERM, SIGHUP or Ctrl-C to `perfsim dashboard` terminates the child (SIGKILL after `grace_s`)
+    and waits for it, so no server is left serving the port; returns the exit status (128 + the
+    signal number when stopped by one)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop(signum)
+
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: PLW1509 -- no threads here
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, stop) for sig in handled}
+    try:
+        return child.wait()
+    except (_Stop, KeyboardInterrupt) as exc:
+        child.terminate()
+        try:
+            child.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return 128 + (exc.signum if isinstance(exc, _Stop) else signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

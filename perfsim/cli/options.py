@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -69,10 +70,53 @@ def guard(func: Callable) -> Callable:
     return wrapper
 
 
-runtime_option = option_group("runtime", {
-    "runtime": (str | None, typer.Option(
-        None, "--runtime", help="serving runtime id or YAML path (see `perfsim list runtimes`): its "
-                                "kernels, CUDA graphs, scheduler defaults and host costs; default: none "
-                                "(runtime-free: no host costs, CUDA graphs, whole-prompt memory)")),
-}, lambda values: values["runtime"])
-"""Adds `--runtime ID|PATH`; the command gets `runtime` (None when not given)."""
+#: perfsim.cost.runtime.DEFAULT_RUNTIME, spelled out so that `--help` needs no pydantic import
+#: (tests/cli check the two agree).
+DEFAULT_RUNTIME = "vllm"
+
+_RUNTIME_HELP = ("serving runtime id or YAML path (see `perfsim list runtimes`): its kernels, CUDA graphs, "
+                 "scheduler defaults and host costs; `none`: kernel physics alone (no host costs, CUDA "
+                 "graphs, whole-prompt memory)")
+
+
+def _runtime_option(default: str | None, help_tail: str) -> Callable[[Callable], Callable]:
+    return option_group("runtime", {
+        "runtime": (str | None, typer.Option(default, "--runtime", help=_RUNTIME_HELP + help_tail)),
+    }, lambda values: values["runtime"])
+
+
+runtime_option = _runtime_option(DEFAULT_RUNTIME, "")
+"""Adds `--runtime ID|PATH|none` (default vllm); the command gets the text as given."""
+space_runtime_option = _runtime_option(None, "; default: the space file's `runtime` (vllm unless it says)")
+"""`--runtime` for commands that read a space file: given, it overrides the file's runtime."""
+
+
+def within(option: str, low: float, high: float, *, above: bool = False) -> Callable[[Any], Any]:
+    """A typer callback refusing a number outside [low, high] (or (low, high] with `above`), NaN or
+    infinity while the command line is parsed: one sentence naming the option and its range,
+    before any work starts and never a silent clamp."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        ok = math.isfinite(value) and (value > low if above else value >= low) and value <= high
+        if not ok:
+            kind = "an integer" if isinstance(value, int) else "a number"
+            bottom = f"above {_plain(low)}" if above else f"from {_plain(low)}"
+            fail(f"{option} must be {kind} {bottom} {'and at most' if above else 'to'} {_plain(high)} "
+                 f"(got {value}).")
+        return value
+
+    return check
+
+
+def _plain(number: float) -> str:
+    """1,048,576 rather than 1.04858e+06; 0.5 stays 0.5."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
+
+
+def bounded(default: Any, *names: str, low: float, high: float, above: bool = False, **kwargs: Any) -> Any:
+    """`typer.Option(default, *names, ...)` whose value must lie within [low, high] (see `within`)."""
+    option = next((n for n in names if n.startswith("--")), None)
+    return typer.Option(default, *names, callback=within(option or "the value", low, high, above=above),
+                        **kwargs)

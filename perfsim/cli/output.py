@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from perfsim.cli.human import cell
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -33,21 +35,54 @@ def fail(message: str) -> NoReturn:
 
 
 def emit(frame: pd.DataFrame, fmt: Format, title: str = "") -> None:
-    """Print a table of rows: JSON records, CSV, or a rich table."""
+    """Print a table of rows: JSON records, CSV, or a table that fits the terminal with human
+    units (a table too wide for it is printed one record at a time, field by field)."""
     if fmt is Format.json:
         typer.echo(frame.to_json(orient="records", indent=2))
     elif fmt is Format.csv:
         typer.echo(frame.to_csv(index=False), nl=False)
     else:
+        import pandas as pd
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table(title=title or None)
-        for col in frame.columns:
-            table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
-        for _, row in frame.iterrows():
-            table.add_row(*[cell(v) for v in row])
-        Console(file=sys.stdout, width=200).print(table)
+        console = Console(file=sys.stdout)
+        cells, table = _table(frame, title)
+        if _natural_width(cells[1:] or cells) <= console.width:  # headers may wrap, values never
+            console.print(table)
+            return
+        for i, (_, row) in enumerate(frame.iterrows()):
+            record = pd.DataFrame({"field": [str(c) for c in frame.columns], "value": list(row)})
+            label = f"{title} ({i + 1} of {len(frame)})" if len(frame) > 1 else title
+            console.print(_table(record, label)[1])
+
+
+def _natural_width(cells: list[list[str]]) -> int:
+    """Characters a table needs without wrapping `cells`: widest per column plus the borders."""
+    widths = [max(len(text) for text in column) for column in zip(*cells, strict=True)]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+#: First columns of a name/value table, whose values take their unit from the row's name.
+_NAME_COLUMNS = ("metric", "field")
+
+
+def _table(frame: pd.DataFrame, title: str) -> tuple[list[list[str]], Any]:
+    """The header and cell texts (to measure) and the rich table of `frame`."""
+    from rich.table import Table
+
+    columns = [str(c) for c in frame.columns]
+    named = len(columns) == 2 and columns[0] in _NAME_COLUMNS and columns[1] == "value"
+    cells = [columns] + [[cell(v, str(row[0]) if named and c == 1 else columns[c]) for c, v in enumerate(row)]
+                         for row in frame.itertuples(index=False)]
+    table = Table(title=title or None)
+    for c, col in enumerate(frame.columns):
+        numeric = (named and c == 1) or frame[col].dtype.kind in "fiu"
+        widest = max((len(texts[c]) for texts in cells[1:]), default=1)
+        table.add_column(columns[c], justify="right" if numeric else "left", overflow="fold",
+                         min_width=min(widest, 40))
+    for texts in cells[1:]:
+        table.add_row(*texts)
+    return cells, table
 
 
 def emit_summary(summary: Mapping[str, Any], fmt: Format, title: str = "") -> None:
@@ -67,12 +102,6 @@ def emit_names(names: list[str], fmt: Format) -> None:
         typer.echo(json.dumps(names, indent=2))
     else:
         typer.echo("\n".join(["name", *names] if fmt is Format.csv else names))
-
-
-def cell(value) -> str:
-    if isinstance(value, float):
-        return "—" if value != value else f"{value:,.4g}"  # NaN: not applicable (does not fit)
-    return str(value)
 
 
 class Progress:
@@ -96,12 +125,15 @@ class Progress:
 
 @contextmanager
 def progress(label: str, total: float | None = None, enabled: bool = True) -> Iterator[Progress]:
-    """The one progress bar of the CLI: on stderr, transient, nothing at all when disabled (stdout
-    stays clean for data either way)."""
-    if not enabled:
+    """The one progress bar of the CLI: on stderr, transient, nothing at all when disabled or when
+    stderr is not a terminal (a log or a pipe gets no bar and no stray blank line, so an error
+    stays the only line there; stdout stays clean for data either way)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
         yield Progress()
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         TaskProgressColumn,
@@ -113,7 +145,7 @@ def progress(label: str, total: float | None = None, enabled: bool = True) -> It
 
     columns = [TextColumn(label), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                TimeRemainingColumn()]
-    with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with RichProgress(*columns, console=console, transient=True) as bar:
         yield Progress(bar, bar.add_task(label, total=total))
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import typer
 
 from perfsim.cli.decoding import DecodingChoice, decoding_options
-from perfsim.cli.options import formatted, runtime_option
+from perfsim.cli.options import bounded, formatted, runtime_option
 from perfsim.cli.output import Format, emit, emit_summary, fail, output_callback, progress
+from perfsim.io.limits import MAX_GPUS, MAX_REQUESTS, MAX_SEED, MAX_SIZE, MAX_STEPS, MAX_TENSOR_PARALLEL
 
 _LENGTH_HELP = "N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"
 
@@ -31,23 +32,29 @@ def rollout_cmd(
     hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
     config: Path | None = typer.Option(None, "--config", "-c", help="rollout settings YAML"),
     training_hardware: str | None = typer.Option(None, help="training pool hardware (default: --hardware)"),
-    steps: int | None = typer.Option(None, help="RL steps to simulate [4]"),
-    prompts: int | None = typer.Option(None, "--prompts", help="prompts per step [64]"),
-    samples: int | None = typer.Option(None, "--samples", help="samples (rollouts) per prompt [8]"),
+    steps: int | None = bounded(None, "--steps", low=1, high=MAX_STEPS, help="RL steps to simulate [4]"),
+    prompts: int | None = bounded(None, "--prompts", low=1, high=MAX_REQUESTS, help="prompts per step [64]"),
+    samples: int | None = bounded(None, "--samples", low=1, high=MAX_REQUESTS,
+                                  help="samples (rollouts) per prompt [8]"),
     prompt_len: str | None = typer.Option(None, help=f"prompt tokens: {_LENGTH_HELP} [512]"),
     output_len: str | None = typer.Option(None, help=f"natural output tokens: {_LENGTH_HELP}"),
-    max_output_len: int | None = typer.Option(None, help="RL length cap (truncates) [8192]"),
-    length_drift: float | None = typer.Option(None, help="output-length change per step, e.g. -0.05"),
+    max_output_len: int | None = bounded(None, "--max-output-len", low=1, high=MAX_SIZE,
+                                         help="RL length cap (truncates) [8192]"),
+    length_drift: float | None = bounded(None, "--length-drift", low=-1, high=1,
+                                         help="output-length change per step, e.g. -0.05"),
     pipeline: str | None = typer.Option(None, help="sync, async or partial (see `perfsim list pipelines`, "
                                                    "default: sync)"),
-    partial_tokens: int | None = typer.Option(None, help="partial: tokens a rollout may add per step"),
+    partial_tokens: int | None = bounded(None, "--partial-tokens", low=1, high=MAX_SIZE,
+                                         help="partial: tokens a rollout may add per step"),
     placement: str | None = typer.Option(None, help="colocated or disaggregated (default: colocated)"),
-    gen_gpus: int | None = typer.Option(None, help="generation GPUs [8]"),
-    train_gpus: int | None = typer.Option(None, help="training GPUs [8]"),
-    tensor_parallel: int | None = typer.Option(None, "--tp", help="tensor parallelism per engine [1]"),
-    training_mfu: float | None = typer.Option(None, help="training model-FLOPs utilisation [0.40]"),
+    gen_gpus: int | None = bounded(None, "--gen-gpus", low=1, high=MAX_GPUS, help="generation GPUs [8]"),
+    train_gpus: int | None = bounded(None, "--train-gpus", low=1, high=MAX_GPUS, help="training GPUs [8]"),
+    tensor_parallel: int | None = bounded(None, "--tp", low=1, high=MAX_TENSOR_PARALLEL,
+                                          help="tensor parallelism per engine [1]"),
+    training_mfu: float | None = bounded(None, "--training-mfu", low=0, high=1, above=True,
+                                         help="training model-FLOPs utilisation [0.40]"),
     acceptance_by_step: str | None = typer.Option(None, help="speculative acceptance per step: 0.7,0.6"),
-    seed: int = typer.Option(0),
+    seed: int = bounded(0, "--seed", low=0, high=MAX_SEED, help="random seed"),
     per_step: bool = typer.Option(False, "--per-step", help="print the per-step table too"),
     timeline: Path | None = typer.Option(None, help="write the phase timeline (CSV) here",
                                          callback=output_callback("--timeline")),
@@ -63,6 +70,10 @@ def rollout_cmd(
     if per_step and fmt is Format.csv:
         fail("--per-step prints a second table; use --format table or json with it.")
 
+    if config is not None:  # the one YAML door first: UTF-8, duplicate keys, nesting, finite numbers
+        from perfsim.io.safe_yaml import parse_yaml, read_text
+
+        parse_yaml(str(config), read_text(config, "rollout config"))
     base = RolloutConfig.from_yaml(config) if config is not None else RolloutConfig()
     by_step = _acceptances(acceptance_by_step)
     overrides: dict[str, Any] = {

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from perfsim.cli.options import formatted, runtime_option
+from perfsim.cli.options import bounded, formatted, runtime_option, space_runtime_option
 from perfsim.cli.output import Format, emit, fail, output_callback, progress
 from perfsim.extras import require
+from perfsim.io.limits import MAX_BATCH, MAX_SEED, MAX_SIZE, MAX_STEPS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,27 +70,30 @@ def _executor(name: str, address: str | None) -> None:
         require("ray", extra="distributed", feature="--executor ray")
 
 
-@runtime_option
+@space_runtime_option
 @formatted
 def sweep_cmd(
     space: Path = typer.Argument(..., help="space.yaml: base design, parameters to sweep, workload"),
     executor: str = typer.Option("local", help="local, process (this machine) or ray "
                                                "(see `perfsim list executors`)"),
     address: str | None = typer.Option(None, help="Ray cluster address ('auto' joins a running cluster)"),
-    workers: int | None = typer.Option(None, help="process-pool size / local Ray CPUs"),
+    workers: int | None = bounded(None, "--workers", low=1, high=4096,
+                                  help="process-pool size / local Ray CPUs"),
     out: Path | None = _out_option("stream every row to this .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     fmt: Format = Format.table,
     runtime: str | None = None,
 ) -> None:
     """Evaluate every point of a design space (grid or random) and stream the results."""
+    from perfsim.explore.space import load_space
     from perfsim.explore.sweep import sweep
 
     _executor(executor, address)
     _need_parquet(out)
+    points = load_space(space)  # a bad file is one sentence before the progress bar starts
     try:
         with progress("sweeping", enabled=not quiet) as bar:
-            frame = sweep(space, executor=executor, address=address, workers=workers, out=out,
+            frame = sweep(points, executor=executor, address=address, workers=workers, out=out,
                           progress=bar.on_update, runtime=runtime)
     except ConnectionError as exc:  # ray.init could not reach --address
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -101,13 +105,15 @@ def sweep_cmd(
     emit(frame, fmt, f"perfsim sweep {space.name}: {len(frame)} points")
 
 
-@runtime_option
+@space_runtime_option
 @formatted
 def search_cmd(
     space: Path = typer.Argument(..., help="space.yaml with 'architecture' and 'search' sections"),
-    budget: int | None = typer.Option(None, help="trials (default: the space's budget)"),
+    budget: int | None = bounded(None, "--budget", low=1, high=MAX_STEPS,
+                                 help="trials (default: the space's budget)"),
     hardware: str | None = typer.Option(None, "--hardware", "-h", help="device (default: the space's)"),
-    seed: int | None = typer.Option(None, help="sampler seed (default: the space's)"),
+    seed: int | None = bounded(None, "--seed", low=0, high=MAX_SEED,
+                               help="sampler seed (default: the space's)"),
     out: Path | None = _out_option("write all trials to .csv or .parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     fmt: Format = Format.table,
@@ -117,9 +123,11 @@ def search_cmd(
     require("optuna", extra="search", feature="perfsim search")
     _need_parquet(out)
     from perfsim.explore.search import search
+    from perfsim.explore.space import load_space
 
+    design_space = load_space(space)  # a bad file is one sentence before the progress bar starts
     with progress("searching", enabled=not quiet) as bar:
-        result = search(space, budget=budget, hardware=hardware, seed=seed, progress=bar.on_update,
+        result = search(design_space, budget=budget, hardware=hardware, seed=seed, progress=bar.on_update,
                         runtime=runtime)
     if out is not None:
         _write(result.trials, out)
@@ -140,9 +148,9 @@ LATENCIES = ("e2e_s", "ttft_s", "tpot_s")
 def frontier_cmd(
     models: list[str] = typer.Option(..., "--model", "-m", help="model id or YAML (repeat)"),
     hardware: list[str] = typer.Option(..., "--hardware", "-h", help="device id or YAML (repeat)"),
-    batch: int = typer.Option(1),
-    prompt_len: int = typer.Option(1024),
-    output_len: int = typer.Option(256),
+    batch: int = bounded(1, "--batch", low=1, high=MAX_BATCH),
+    prompt_len: int = bounded(1024, "--prompt-len", low=1, high=MAX_SIZE),
+    output_len: int = bounded(256, "--output-len", low=1, high=MAX_SIZE),
     accuracy: str | None = typer.Option(
         None, help="an accuracy model (see `perfsim list accuracy`) or a CSV design,accuracy"
     ),
@@ -170,7 +178,7 @@ def frontier_cmd(
     if out is not None:
         _write(frame, out)
     emit(
-        frame[SUMMARY + ["accuracy_source", "on_front"]],
+        frame[SUMMARY + ["accuracy_kind", "accuracy_source", "on_front"]],
         fmt,
         f"latency-accuracy frontier at batch {batch}, prompt {prompt_len}, output {output_len}",
     )

@@ -14,9 +14,19 @@ from typing import Any
 import typer
 
 from perfsim.cli.decoding import DecodingChoice, decoding_options
-from perfsim.cli.options import formatted, runtime_option
+from perfsim.cli.options import bounded, formatted, runtime_option
 from perfsim.cli.output import Format, emit, emit_summary, output_callback, progress
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import (
+    MAX_BATCH,
+    MAX_BATCHED_TOKENS,
+    MAX_REPLICAS,
+    MAX_REQUESTS,
+    MAX_SEED,
+    MAX_SEQS,
+    MAX_SIZE,
+    MAX_TENSOR_PARALLEL,
+)
 
 MODEL_HELP = "model id or YAML/config.json path"
 LENGTH_HELP = "N, LOW-HIGH, lognormal:MEAN:SIGMA:MAX or file:PATH"
@@ -35,10 +45,12 @@ CLIENT_FLAGS = ("client_start", "ramp_s", "warmup_requests")
 def predict_cmd(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
     hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
-    batch: int = typer.Option(1, help="sequences generated together"),
-    prompt_len: int = typer.Option(1024, help="prompt tokens per sequence"),
-    output_len: int = typer.Option(256, help="generated tokens per sequence"),
-    tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs"),
+    batch: int = bounded(1, "--batch", low=1, high=MAX_BATCH, help="sequences generated together"),
+    prompt_len: int = bounded(1024, "--prompt-len", low=1, high=MAX_SIZE,
+                              help="prompt tokens per sequence"),
+    output_len: int = bounded(256, "--output-len", low=1, high=MAX_SIZE,
+                              help="generated tokens per sequence"),
+    tensor_parallel: int = bounded(1, "--tp", low=1, high=MAX_TENSOR_PARALLEL, help="tensor-parallel GPUs"),
     eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
     breakdown: bool = typer.Option(False, help="print the per-kernel decode breakdown too"),
     fmt: Format = Format.table,
@@ -103,35 +115,48 @@ def simulate_cmd(
     model: str = typer.Option(..., "--model", "-m", help=MODEL_HELP),
     hardware: str = typer.Option(..., "--hardware", "-h", help="hardware id or YAML path"),
     workload: str = typer.Option("poisson", help="arrival process (see `perfsim list workloads`)"),
-    rate: float = typer.Option(5.0, help="requests/s (poisson, gamma)"),
-    cv: float = typer.Option(2.0, help="gamma inter-arrival coefficient of variation"),
-    concurrency: int = typer.Option(16, help="clients (closed_loop)"),
+    rate: float = bounded(5.0, "--rate", low=0, high=1e6, above=True, help="requests/s (poisson, gamma)"),
+    cv: float = bounded(2.0, "--cv", low=0, high=100, above=True,
+                        help="gamma inter-arrival coefficient of variation"),
+    concurrency: int = bounded(16, "--concurrency", low=1, high=MAX_REQUESTS, help="clients (closed_loop)"),
     client_start: str | None = typer.Option(
         None, help="closed_loop clients start in a burst at t=0 (vLLM bench, genai-perf) or staggered "
                    "over --ramp-s (AIPerf --concurrency-ramp-duration)"),
-    ramp_s: float | None = typer.Option(None, help="seconds over which staggered clients start"),
-    warmup_requests: int | None = typer.Option(
-        None, help="first requests run as an unmeasured warm-up, counted in --num-requests (closed_loop)"),
+    ramp_s: float | None = bounded(None, "--ramp-s", low=0, high=1e6,
+                                   help="seconds over which staggered clients start"),
+    warmup_requests: int | None = bounded(
+        None, "--warmup-requests", low=0, high=MAX_REQUESTS,
+        help="first requests run as an unmeasured warm-up, counted in --num-requests (closed_loop)"),
     trace_file: Path | None = typer.Option(None, "--trace", help="CSV: arrival_s, prompt_tokens, ..."),
-    num_requests: int = typer.Option(1000, help="requests to simulate"),
+    num_requests: int = bounded(1000, "--num-requests", low=1, high=MAX_REQUESTS,
+                                help="requests to simulate"),
     prompt_len: str = typer.Option("1024", help=LENGTH_HELP),
     output_len: str = typer.Option("256", help=LENGTH_HELP),
-    replicas: int = typer.Option(1, help="model replicas behind the router"),
+    replicas: int = bounded(1, "--replicas", low=1, high=MAX_REPLICAS,
+                            help="model replicas behind the router"),
     router: str = typer.Option("round_robin", help="request router (see `perfsim list routers`)"),
-    tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel GPUs per replica"),
+    tensor_parallel: int = bounded(1, "--tp", low=1, high=MAX_TENSOR_PARALLEL,
+                                   help="tensor-parallel GPUs per replica"),
     eager: bool = typer.Option(False, help="eager launches instead of CUDA graphs"),
-    max_num_seqs: int | None = typer.Option(None, help="engine sequence limit (default: vLLM's)"),
-    max_batched_tokens: int | None = typer.Option(None, help="tokens per iteration (default: vLLM's)"),
+    max_num_seqs: int | None = bounded(None, "--max-num-seqs", low=1, high=MAX_SEQS,
+                                       help="engine sequence limit (default: vLLM's)"),
+    max_batched_tokens: int | None = bounded(None, "--max-batched-tokens", low=1, high=MAX_BATCHED_TOKENS,
+                                             help="tokens per iteration (default: vLLM's)"),
     no_chunked_prefill: bool = typer.Option(False, help="whole-prompt prefills"),
     scheduler: str = typer.Option("vllm", help="vllm, guaranteed_no_evict (TensorRT-LLM), prefill_first "
                                                "(see `perfsim list schedulers`)"),
-    gpu_memory_utilization: float = typer.Option(0.9, help="share of device memory the engine uses"),
-    kv_cache_free_fraction: float | None = typer.Option(
-        None, help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
-    step_overhead_s: float = typer.Option(0.0, help="engine CPU time per iteration not hidden by the GPU"),
-    ttft_slo: float | None = typer.Option(None, help="TTFT SLO in seconds, for goodput"),
-    tpot_slo: float | None = typer.Option(None, help="TPOT SLO in seconds, for goodput"),
-    seed: int = typer.Option(0),
+    gpu_memory_utilization: float = bounded(0.9, "--gpu-memory-utilization", low=0, high=1, above=True,
+                                            help="share of device memory the engine uses"),
+    kv_cache_free_fraction: float | None = bounded(
+        None, "--kv-cache-free-fraction", low=0, high=1, above=True,
+        help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
+    step_overhead_s: float = bounded(0.0, "--step-overhead-s", low=0, high=10,
+                                     help="engine CPU time per iteration not hidden by the GPU"),
+    ttft_slo: float | None = bounded(None, "--ttft-slo", low=0, high=1e6, above=True,
+                                     help="TTFT SLO in seconds, for goodput"),
+    tpot_slo: float | None = bounded(None, "--tpot-slo", low=0, high=1e6, above=True,
+                                     help="TPOT SLO in seconds, for goodput"),
+    seed: int = bounded(0, "--seed", low=0, high=MAX_SEED, help="random seed"),
     chrome_trace: Path | None = typer.Option(None, help="write the iteration timeline here",
                                              callback=output_callback("--chrome-trace")),
     fmt: Format = Format.table,
@@ -144,6 +169,10 @@ def simulate_cmd(
     from perfsim.spec.deployment import Execution
 
     assert decoding is not None  # supplied by @decoding_options
+    if trace_file is not None:  # missing, a folder, empty or not UTF-8: one sentence before the run
+        from perfsim.io.safe_yaml import read_text
+
+        read_text(trace_file, "trace CSV")
     strategy = decoding.strategy()
     values = dict(rate=rate, cv=cv, concurrency=concurrency, num_requests=num_requests, path=trace_file,
                   client_start=client_start, ramp_s=ramp_s, warmup_requests=warmup_requests,
@@ -167,15 +196,19 @@ def simulate_cmd(
 
 
 @formatted
+@runtime_option
 def report_cmd(
     models: list[str] | None = typer.Option(None, "--model", "-m", help="repeat for several"),
     hardware: list[str] | None = typer.Option(None, "--hardware", "-h", help="repeat for several"),
-    prompt_len: int = typer.Option(1024), output_len: int = typer.Option(256),
+    prompt_len: int = bounded(1024, "--prompt-len", low=1, high=MAX_SIZE),
+    output_len: int = bounded(256, "--output-len", low=1, high=MAX_SIZE),
     fmt: Format = Format.table,
+    runtime: str | None = None,
 ) -> None:
     """Headline what-if report: bundled models on H100, A10G and Jetson Orin (or your choice)."""
     from perfsim.explore.report import DEFAULT_HARDWARE, DEFAULT_MODELS, headline_report
 
     frame = headline_report(models or DEFAULT_MODELS, hardware or DEFAULT_HARDWARE,
-                            prompt_len, output_len)
-    emit(frame, fmt, f"perfsim headline report: prompt {prompt_len}, output {output_len}, bf16")
+                            prompt_len, output_len, runtime=runtime)
+    under = f", runtime {runtime}" if runtime else ", no runtime (kernel physics only)"
+    emit(frame, fmt, f"perfsim headline report: prompt {prompt_len}, output {output_len}, bf16{under}")

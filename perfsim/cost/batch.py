@@ -24,12 +24,21 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from perfsim.checks import counts
 from perfsim.cost.chunked import chunk_steps
 from perfsim.cost.graph import StepBatch
 from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, Footprint
-from perfsim.cost.runtime import RuntimeLike, load_runtime_like, prefill_chunk_tokens, resolve_execution
+from perfsim.cost.runtime import (
+    DEFAULT_RUNTIME,
+    RuntimeLike,
+    load_runtime_like,
+    max_running_seqs,
+    prefill_chunk_tokens,
+    resolve_execution,
+)
 from perfsim.cost.step import step_latency
 from perfsim.decoding import DecodingStrategy, make_decoding
+from perfsim.io.limits import MAX_BATCH, MAX_SIZE
 from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
@@ -50,7 +59,7 @@ def evaluate_grid(
     *,
     phase: Literal["decode", "prefill"] = "decode",
     execution: Execution | None = None,
-    runtime: RuntimeLike = None,
+    runtime: RuntimeLike = DEFAULT_RUNTIME,
 ) -> pd.DataFrame:
     """Step latency, throughput and fit for the full grid models x hardware x batch x context.
 
@@ -60,17 +69,24 @@ def evaluate_grid(
     """
     import pandas as pd  # deferred: `import perfsim` stays light
 
+    counts("batch", batch, MAX_BATCH)
+    counts("context_len", context_len, MAX_SIZE)
     profile = load_runtime_like(runtime)
-    b, c = np.meshgrid(np.asarray(batch, float), np.asarray(context_len, float), indexing="ij")
-    b, c = b.ravel(), c.ravel()
+    # shapes stay (batch, 1) and (1, context) through the ops, so a kernel that depends on the batch
+    # alone (projections, MLP, lm_head in decode) is priced once per batch, not per grid point
+    b_col, c_row = np.asarray(batch, float)[:, None], np.asarray(context_len, float)[None, :]
+    grid = (b_col.shape[0], c_row.shape[1])
+    b, c = np.broadcast_to(b_col, grid).ravel(), np.broadcast_to(c_row, grid).ravel()
     frames, tp = [], (execution or Execution()).tensor_parallel
     for model in map(load_model, models):
         if phase == "decode":
-            step, tokens = StepBatch(decode_seqs=b, decode_context=c), b
+            step, tokens = StepBatch(decode_seqs=b_col, decode_context=c_row), b
         else:
-            step, tokens = StepBatch(prefill_seqs=b, prefill_tokens=c), b * c
+            step, tokens = StepBatch(prefill_seqs=b_col, prefill_tokens=c_row), b * c
         for hw in map(load_hardware, hardware):
-            latency = step_latency(model, hw, step, resolve_execution(profile, hw, execution))
+            resolved = resolve_execution(profile, hw, execution)
+            latency = step_latency(model, hw.for_runtime(resolved.runtime_id), step, resolved)
+            latency = np.broadcast_to(latency, grid).ravel()
             foot = Footprint.of(model, hw, tp)
             need = foot.total_bytes(b, c, tokens)  # the step's activation peak and logits included
             frames.append(pd.DataFrame({
@@ -132,13 +148,14 @@ def evaluate_workloads(
     *,
     decoding=None,
     execution: Execution | None = None,
-    runtime: RuntimeLike = None,
+    runtime: RuntimeLike = DEFAULT_RUNTIME,
 ) -> dict[str, np.ndarray]:
     """Columns (arrays of the broadcast workload shape): ttft_s, tpot_s, e2e_s, tokens_per_s,
     memory_bytes, fits, max_batch, max_batch_tokens_per_s. Under a `runtime`, its kernels, launch
     mode and host costs, and its chunked prefill for memory, TTFT and the max batch (as generate)."""
     profile = load_runtime_like(runtime)
     execution = resolve_execution(profile, hw, execution)
+    hw = hw.for_runtime(execution.runtime_id)
     chunk = None if profile is None else prefill_chunk_tokens(profile, hw)
     strategy = make_decoding(decoding)
     b, p, o = (np.asarray(x, float).ravel() for x in np.broadcast_arrays(batch, prompt_len, output_len))
@@ -150,6 +167,8 @@ def evaluate_workloads(
     memory_bytes = foot.total_bytes(b, safe_ctx, step_tokens)
     fits = in_range & (memory_bytes <= foot.usable_bytes) & (b >= 1) & (p >= 1) & (o >= 1)
     max_batch = np.where(in_range, foot.max_batch(safe_ctx, chunk or PREFILL_CHUNK_TOKENS), 0)
+    if profile is not None:  # no engine runs more sequences at once than its scheduler allows
+        max_batch = np.minimum(max_batch, max_running_seqs(profile, hw))
     ok = max_batch > 0
     n = len(b)  # the request at `batch` and, stacked after it, the same request at max batch
     ttft, tpot, e2e, tps = _latencies(

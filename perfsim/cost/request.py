@@ -14,15 +14,18 @@ behaviour. An explicit `execution=` wins for the fields it sets (perfsim.cost.ru
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from perfsim.checks import count
 from perfsim.cost.chunked import chunked_prefill
 from perfsim.cost.graph import StepBatch
-from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, MemoryReport, require_fit
-from perfsim.cost.memory import memory as _memory
+from perfsim.cost.memory import MemoryReport, require_fit
+from perfsim.cost.plan import step_plan
 from perfsim.cost.runtime import (
+    DEFAULT_RUNTIME,
     RuntimeLike,
     chunk_assumption,
     load_runtime_like,
@@ -32,6 +35,7 @@ from perfsim.cost.runtime import (
 from perfsim.cost.step import StepResult, evaluate_step
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_BATCH, MAX_SIZE
 from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
@@ -45,9 +49,11 @@ HardwareLike = str | os.PathLike | HardwareProfile
 MAX_DECODE_POINTS = 2048
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class RequestResult:
-    """A batch of `batch` identical requests generated together (static batching)."""
+    """A batch of `batch` identical requests generated together (static batching). `decode`, the
+    target's forward at the mean decode context (for its breakdown), is priced on first access
+    when given as a zero-argument callable: the request's figures do not need it."""
 
     ttft_s: float
     tpot_s: float
@@ -57,10 +63,32 @@ class RequestResult:
     prompt_len: int
     output_len: int
     prefill: StepResult
-    decode: StepResult  # the target's forward at the mean decode context, for its breakdown
     memory: MemoryReport
     decoding: str = "autoregressive"
     tokens_per_iteration: float = 1.0
+    _decode: object = field(default=None, repr=False)
+
+    def __init__(self, ttft_s: float, tpot_s: float, e2e_s: float, tokens_per_s: float, batch: int,
+                 prompt_len: int, output_len: int, prefill: StepResult,
+                 decode: StepResult | Callable[[], StepResult], memory: MemoryReport,
+                 decoding: str = "autoregressive", tokens_per_iteration: float = 1.0):
+        values = dict(ttft_s=ttft_s, tpot_s=tpot_s, e2e_s=e2e_s, tokens_per_s=tokens_per_s, batch=batch,
+                      prompt_len=prompt_len, output_len=output_len, prefill=prefill, memory=memory,
+                      decoding=decoding, tokens_per_iteration=tokens_per_iteration, _decode=decode)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __getstate__(self) -> dict:
+        self.decode  # noqa: B018 (pickles and copies carry the step, not its recipe)
+        return dict(self.__dict__)
+
+    @property
+    def decode(self) -> StepResult:
+        step = self._decode
+        if not isinstance(step, StepResult):
+            step = step()  # type: ignore[operator]
+            object.__setattr__(self, "_decode", step)
+        return step
 
     @property
     def requests_per_s(self) -> float:
@@ -88,10 +116,15 @@ class RequestResult:
         }
 
 
+def _memory(model: ModelSpec, hw: HardwareProfile, batch: int, context_len: int, **kwargs) -> MemoryReport:
+    """perfsim.cost.memory.memory through the (model, hw) plan's memoised footprint and limits."""
+    return step_plan(model, hw).memory(batch, context_len, **kwargs)
+
+
 def _check_positive(**values: int) -> None:
+    """Batch sizes up to MAX_BATCH, token counts up to MAX_SIZE (perfsim.io.limits)."""
     for name, value in values.items():
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")
+        count(name, value, MAX_BATCH if name == "batch" else MAX_SIZE)
 
 
 def _context_check(model: ModelSpec, context: int) -> None:
@@ -103,7 +136,7 @@ def _context_check(model: ModelSpec, context: int) -> None:
 
 
 def memory(model: ModelLike, hw: HardwareLike, batch: int, context_len: int,
-           decoding: str | DecodingStrategy | None = None, *, runtime: RuntimeLike = None,
+           decoding: str | DecodingStrategy | None = None, *, runtime: RuntimeLike = DEFAULT_RUNTIME,
            **kwargs) -> MemoryReport:
     """Weights, KV cache, state, activations (and a speculative drafter's share) and whether they
     fit; see `perfsim.cost.memory.memory`. Under a `runtime` the prefill is the runtime's (chunks of
@@ -131,7 +164,7 @@ def _runtime_chunk(runtime: RuntimeLike, hw: HardwareProfile) -> tuple[int | Non
 
 def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
             execution: Execution | None = None, check_memory: bool = True,
-            runtime: RuntimeLike = None) -> StepResult:
+            runtime: RuntimeLike = DEFAULT_RUNTIME) -> StepResult:
     """One forward pass over `batch` prompts of `prompt_len` tokens: its latency is the TTFT.
     Under a runtime that chunks prefill, the forwards of its token budget, summed."""
     model, hw = load_model(model), load_hardware(hw)
@@ -139,6 +172,7 @@ def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
     _context_check(model, prompt_len + model.prefix_tokens)
     chunk, assumed = _runtime_chunk(runtime, hw)
     execution = resolve_execution(runtime, hw, execution)
+    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
     tokens = prompt_len + model.prefix_tokens
     if check_memory:
         report = _memory(model, hw, batch, tokens, tensor_parallel=execution.tensor_parallel,
@@ -152,13 +186,14 @@ def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
 
 def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int, *,
                 execution: Execution | None = None, check_memory: bool = True,
-                runtime: RuntimeLike = None) -> StepResult:
+                runtime: RuntimeLike = DEFAULT_RUNTIME) -> StepResult:
     """One decode step generating a token for each of `batch` sequences with `context_len` cached."""
     model, hw = load_model(model), load_hardware(hw)
     _check_positive(batch=batch, context_len=context_len)
     context = context_len + model.prefix_tokens
     _context_check(model, context + 1)
     execution = resolve_execution(runtime, hw, execution)
+    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
     if check_memory:
         report = _memory(model, hw, batch, context + 1, tensor_parallel=execution.tensor_parallel,
                          prefill_chunk_tokens=batch)
@@ -168,7 +203,7 @@ def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int
 
 def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, output_len: int,
              decoding: str | DecodingStrategy | None = None, *, execution: Execution | None = None,
-             check_memory: bool = True, runtime: RuntimeLike = None) -> RequestResult:
+             check_memory: bool = True, runtime: RuntimeLike = DEFAULT_RUNTIME) -> RequestResult:
     """Prefill, then decoding iterations until `output_len` tokens exist, for a batch of requests.
 
     TTFT is the prefill latency (the first token is sampled from it). Each later iteration yields
@@ -182,14 +217,16 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     _context_check(model, total)
     chunk, assumed = _runtime_chunk(runtime, hw)
     execution = resolve_execution(runtime, hw, execution)
+    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
     draft, shared = strategy.resident_draft(model)
     report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
                      draft_shared_params=shared, prefill_chunk_tokens=chunk)
     report = report if assumed is None else replace(report, assumed=assumed)
     if check_memory:
         require_fit(report, model.id, hw.id, batch, prompt_len + output_len)
-    first = (prefill(model, hw, batch, prompt_len, execution=execution, check_memory=False) if chunk is None
-             else chunked_prefill(model, hw, batch, prompt_len + model.prefix_tokens, chunk, execution))
+    tokens = prompt_len + model.prefix_tokens  # prefill() without its checks, made above
+    first = (evaluate_step(model, hw, StepBatch(prefill_seqs=batch, prefill_tokens=tokens), execution)
+             if chunk is None else chunked_prefill(model, hw, batch, tokens, chunk, execution))
     ttft = first.latency_s + strategy.prefill_extra_latency(model, hw, batch, prompt_len, execution)
     start = prompt_len + model.prefix_tokens
     steps = output_len - 1
@@ -201,7 +238,7 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
         mid = int(round(start + (steps - 1) / 2))
     else:
         tpot, mid = 0.0, start
-    mid_step = evaluate_step(model, hw, strategy.target_step(batch, mid), execution)
+    mid_step = strategy.target_step(batch, mid)
     e2e = ttft + steps * tpot
     return RequestResult(
         ttft_s=ttft,
@@ -212,50 +249,8 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
         prompt_len=prompt_len,
         output_len=output_len,
         prefill=first,
-        decode=mid_step,
+        decode=lambda: evaluate_step(model, hw, mid_step, execution),
         memory=report,
         decoding=strategy.describe(),
         tokens_per_iteration=per_iteration,
     )
-
-
-@dataclass(frozen=True, eq=False)
-class MaxBatchThroughput:
-    """The fastest of the batches tried (`result` at `batch`) and the memory report that bounds them."""
-
-    result: RequestResult
-    batch: int
-    memory: MemoryReport
-
-
-def max_batch_throughput(model: ModelSpec, hw: HardwareProfile, prompt_len: int, output_len: int, *,
-                         context_len: int | None = None, execution: Execution | None = None,
-                         batch: int | None = None, batch_ceiling: int | None = None,
-                         powers_of_two: bool = False, runtime: RuntimeLike = None) -> MaxBatchThroughput:
-    """Generation throughput at the largest batch that fits `context_len` (default prompt + output +
-    prefix tokens) with `PREFILL_CHUNK_TOKENS`-token chunked prefill: the one max-batch definition,
-    shared with the batch evaluator. `batch_ceiling` caps that batch; `powers_of_two` also tries
-    every power of two below it and keeps the fastest; `batch` prices that batch alone. Under a
-    `runtime`, its chunk replaces PREFILL_CHUNK_TOKENS (whole prompts when it does not chunk)."""
-    runtime = load_runtime_like(runtime)
-    execution = resolve_execution(runtime, hw, execution)
-    context = prompt_len + output_len + model.prefix_tokens if context_len is None else context_len
-    chunk = PREFILL_CHUNK_TOKENS if runtime is None else prefill_chunk_tokens(runtime, hw)
-    mem = _memory(model, hw, 1, context, tensor_parallel=execution.tensor_parallel,
-                  prefill_chunk_tokens=chunk)
-    if mem.max_batch < 1:
-        raise PerfsimInputError(mem.explain(model.id, hw.id, 1, context))
-    if batch is not None:
-        if batch > mem.max_batch:
-            raise PerfsimInputError(f"batch {batch} does not fit {model.id} on {hw.id} at context "
-                                    f"{context} (max batch {mem.max_batch}).")
-        candidates = [batch]
-    else:
-        top = mem.max_batch if batch_ceiling is None else min(mem.max_batch, batch_ceiling)
-        candidates = [top] if not powers_of_two else sorted(
-            {top, *(2**i for i in range(top.bit_length()) if 2**i <= top)})
-    runs = [(generate(model, hw, b, prompt_len, output_len, execution=execution, check_memory=False,
-                      runtime=runtime), b)
-            for b in candidates]
-    best, best_batch = max(runs, key=lambda rb: rb[0].tokens_per_s)
-    return MaxBatchThroughput(result=best, batch=best_batch, memory=mem)

@@ -1,8 +1,10 @@
 """The `runtime=` argument of the public functions, resolved at the front door.
 
-`runtime` is a bundled id (`perfsim list runtimes`), a YAML path, a RuntimeProfile, or None.
-None means perfsim's runtime-free behaviour (every host cost 0, CUDA graphs, the hardware
-profile's default attention kernel, whole-prompt prefill in `memory()`), bit for bit.
+`runtime` is a bundled id (`perfsim list runtimes`), a YAML path, a RuntimeProfile, or None. The
+public functions default to DEFAULT_RUNTIME (vLLM), because a prediction without a serving stack
+is a lower bound no user deploys. None means perfsim's runtime-free behaviour (every host cost 0,
+CUDA graphs, the hardware profile's default attention kernel, whole-prompt prefill in
+`memory()`), bit for bit: kernel physics alone.
 
 Precedence, one rule everywhere: an explicit `execution=` (or `engine=`) wins for every field it
 sets to something other than the field's default; the fields it leaves at their defaults come from
@@ -21,13 +23,24 @@ from perfsim.spec.runtime import RuntimeProfile
 
 RuntimeLike = str | os.PathLike | RuntimeProfile | None
 
+#: The runtime every public function and CLI command assumes unless told otherwise. `runtime=None`
+#: (CLI `--runtime none`) prices kernel physics alone: no host costs, CUDA graphs, the hardware
+#: profile's default attention kernel, whole-prompt prefill in memory().
+DEFAULT_RUNTIME = "vllm"
+
 _GIB = 1 << 30
 
 
+#: The id that names "no runtime" where only text can be given (CLI, YAML space files, dashboard).
+NO_RUNTIME = "none"
+
+
 def load_runtime_like(runtime: RuntimeLike) -> RuntimeProfile | None:
-    """A RuntimeProfile (or None) from an id, a path or a profile."""
+    """A RuntimeProfile (or None: kernel physics alone) from an id, a path, a profile or `none`."""
     if runtime is None or isinstance(runtime, RuntimeProfile):
         return runtime
+    if isinstance(runtime, str) and runtime.strip().lower() == NO_RUNTIME:
+        return None
     if not isinstance(runtime, str | os.PathLike):
         raise PerfsimInputError(f"runtime must be a runtime id, a YAML path or a RuntimeProfile "
                                 f"(got {type(runtime).__name__}).")
@@ -43,6 +56,9 @@ def resolve_execution(runtime: RuntimeLike, hw: HardwareProfile,
                       execution: Execution | None = None) -> Execution:
     """The Execution a prediction runs under: `execution` as given (or the default) without a
     runtime; with one, the runtime on `hw` with `execution`'s non-default fields on top."""
+    if execution is not None and not isinstance(execution, Execution):
+        raise PerfsimInputError(f"execution must be a perfsim.spec.deployment.Execution, e.g. "
+                                f"Execution(tensor_parallel=2) (got {execution!r}).")
     profile = load_runtime_like(runtime)
     explicit = execution or Execution()
     if profile is None:
@@ -59,6 +75,13 @@ def vllm_batch_defaults(hw: HardwareProfile) -> tuple[int, int]:
     A100s, else 256 and 2048)."""
     big = hw.memory.capacity_bytes >= 70 * _GIB and "a100" not in hw.id.lower()
     return (1024, 8192) if big else (256, 2048)
+
+
+def max_running_seqs(runtime: RuntimeProfile, hw: HardwareProfile) -> int:
+    """Most sequences the runtime's scheduler runs at once on `hw` (max_num_seqs; vLLM's per-device
+    rule when left open, as EngineConfig.resolved does): no engine batches beyond it."""
+    seqs = runtime.on(hw.arch).scheduler.max_num_seqs
+    return vllm_batch_defaults(hw)[0] if seqs is None else seqs
 
 
 def prefill_chunk_tokens(runtime: RuntimeProfile, hw: HardwareProfile) -> int | None:

@@ -23,7 +23,13 @@ from perfsim.cost.graph import StepBatch, build_step
 from perfsim.cost.memory import memory as _memory
 from perfsim.cost.memory import require_fit
 from perfsim.cost.params import mlp_params
-from perfsim.cost.runtime import RuntimeLike, load_runtime_like, prefill_chunk_tokens, resolve_execution
+from perfsim.cost.runtime import (
+    DEFAULT_RUNTIME,
+    RuntimeLike,
+    load_runtime_like,
+    prefill_chunk_tokens,
+    resolve_execution,
+)
 from perfsim.cost.step import LaunchModel, TimedKernel, evaluate_step, timed_kernels
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -168,7 +174,7 @@ def vlm_ttft(model: ModelSpec | str, hw: HardwareProfile | str, *, frames: int =
              keep_before_llm: float = 1.0, keep_first_frame: bool = True,
              keep_schedule: Mapping[int, float] | None = None, chunk_tokens: int | None = None,
              encoder_per_chunk: bool = False, host_s: float = 0.0, execution: Execution | None = None,
-             check_memory: bool = True, runtime: RuntimeLike = None) -> VisionPrefill:
+             check_memory: bool = True, runtime: RuntimeLike = DEFAULT_RUNTIME) -> VisionPrefill:
     """Time to first token of one request with `frames` video frames (or image tiles).
 
     `keep_before_llm` is the fraction of visual tokens kept before the LLM (EVS keeps 1 - q of
@@ -182,6 +188,7 @@ def vlm_ttft(model: ModelSpec | str, hw: HardwareProfile | str, *, frames: int =
     spec = _vision(model)
     profile = load_runtime_like(runtime)
     execution = resolve_execution(profile, hw, execution)
+    hw = hw.for_runtime(execution.runtime_id)
     if profile is not None and chunk_tokens is None and keep_schedule is None:
         chunk_tokens = prefill_chunk_tokens(profile, hw)
     for name, value in (("frames", frames), ("text_tokens + 1", text_tokens + 1)):

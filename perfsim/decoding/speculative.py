@@ -17,17 +17,22 @@ are correlated); per-level lists or a measured mean are used as given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import brentq
 
+from perfsim.checks import count
 from perfsim.cost.graph import StepBatch
 from perfsim.cost.step import step_latency
 from perfsim.decoding.base import DecodingStrategy, register_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.layers import layer_kind
+from perfsim.spec.deployment import Execution
 from perfsim.spec.model import ModelSpec
+
+#: Longest draft chain (published EAGLE/MTP runs use 1-16; 64 keeps a typo from a huge verify).
+MAX_DRAFT_TOKENS = 64
 
 
 def expected_tokens_per_verify(probabilities) -> float:
@@ -64,8 +69,7 @@ class Speculative(DecodingStrategy):
     tree_width: int = 1
 
     def __post_init__(self) -> None:
-        if self.k < 1:
-            raise PerfsimInputError(f"speculative k (draft length) must be >= 1 (got {self.k}).")
+        count("speculative k (draft length)", self.k, MAX_DRAFT_TOKENS)
         if not isinstance(self.tree_width, int) or not 1 <= self.tree_width <= 64:
             raise PerfsimInputError(f"speculative tree_width must be an integer in 1..64 (got "
                                     f"{self.tree_width!r}).")
@@ -102,8 +106,10 @@ class Speculative(DecodingStrategy):
         return expected_tokens_per_verify(self._per_position())
 
     def sample_tokens(self, rng, size):
-        accepted = rng.random((size, self.k)) < self._per_position()
-        return 1 + np.cumprod(accepted, axis=1).sum(axis=1)
+        """1 + the number of leading accepted drafts per verify (the first rejection ends it)."""
+        rejected = rng.random((size, self.k)) >= self._per_position()
+        leading = np.where(rejected.any(axis=1), rejected.argmax(axis=1), self.k)
+        return 1 + leading
 
     def drafter(self, target: ModelSpec) -> ModelSpec:
         from perfsim.io.load import load_model
@@ -130,8 +136,18 @@ class Speculative(DecodingStrategy):
     def iteration_latency(self, target, hw, batch, context, execution):
         drafter = self.drafter(target)
         level = StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.tree_width)
-        draft = step_latency(drafter, hw, level, execution)
+        draft = step_latency(drafter, hw, level, self.draft_execution(execution))
         return self.k * draft + super().iteration_latency(target, hw, batch, context, execution)
+
+    def draft_execution(self, execution: Execution | None) -> Execution:
+        """How one draft step runs: the drafter's kernels under the target's launch mode, with
+        the proposer's host costs in place of the engine's per-step ones (a draft step does not go
+        through the scheduler). Eagerly each step pays `host_per_draft_step_s`; under CUDA graphs
+        the k steps replay inside one graph, so only the per-drafted-token work remains."""
+        ex = execution or Execution()
+        per_step = 0.0 if ex.cuda_graphs else ex.host_per_draft_step_s
+        return replace(ex, host_overhead_per_step_s=per_step,
+                       host_per_seq_per_step_s=ex.host_per_drafted_token_s * self.tree_width)
 
     def prefill_extra_latency(self, target, hw, batch, prompt_len, execution):
         if self.draft in ("eagle", "mtp"):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from perfsim.cost.max_batch import max_batch_throughput
 from perfsim.cost.memory import kv_bytes_per_seq
 from perfsim.cost.params import model_params
-from perfsim.cost.request import generate, max_batch_throughput
-from perfsim.cost.runtime import load_runtime_like, resolve_execution
+from perfsim.cost.request import generate
+from perfsim.cost.runtime import DEFAULT_RUNTIME, RuntimeLike, load_runtime_like, resolve_execution
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.sim import Batch, EngineConfig, simulate_serving
@@ -25,7 +26,8 @@ from perfsim.spec.deployment import Execution
 MAX_BATCH = 1024
 
 
-def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch: int | None, runtime=None):
+def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch: int | None,
+                runtime: RuntimeLike = None):
     """The shared max-batch throughput with compare's own choices: context prompt + output (meta
     tokens not counted), the batch capped at MAX_BATCH and the best of the powers of two below it."""
     return max_batch_throughput(model, hw, prompt, output, context_len=prompt + output, execution=execution,
@@ -34,7 +36,7 @@ def _throughput(model, hw, prompt: int, output: int, execution: Execution, batch
 
 def compare(base, variant, hw, *, prompt_len: int = 1024, output_len: int = 1024,
             variant_output_len: int | None = None, batch: int | None = None,
-            execution: Execution | None = None, runtime=None) -> pd.DataFrame:
+            execution: Execution | None = None, runtime=DEFAULT_RUNTIME) -> pd.DataFrame:
     """One row per metric: base, variant, variant/base and `gain` (> 1: the variant is better:
     a speed-up for times and rates, a reduction factor for memory). `runtime` (id, path or
     RuntimeProfile; None: runtime-free) runs both models as that runtime does on `hw`."""
@@ -89,18 +91,19 @@ def gain(frame: pd.DataFrame, metric: str) -> float:
 
 def offline_throughput_per_gpu(model, hw, prompt_len: int, output_len: int, *, requests: int = 3000,
                                engine: EngineConfig | None = None,
-                               tensor_parallel: tuple[int, ...] = (1, 2, 4, 8)) -> tuple[float, int, float]:
+                               tensor_parallel: tuple[int, ...] = (1, 2, 4, 8),
+                               runtime: RuntimeLike = "trtllm-bench") -> tuple[float, int, float]:
     """(output tokens/s per GPU, TP, mean running batch) of `requests` identical requests queued at
     once on one TP group (simulated), at the TP degree that maximises tokens/s per GPU: the
-    'optimal number of GPUs' normalisation of NVIDIA's Puzzle figures. `engine` defaults to
-    TensorRT-LLM's benchmark settings."""
+    'optimal number of GPUs' normalisation of NVIDIA's Puzzle figures. The default runtime is
+    TensorRT-LLM's throughput benchmark (runtimes/trtllm-bench.yaml), the recipe of those figures."""
     model, hw = load_model(model), load_hardware(hw)
-    engine = engine or EngineConfig.tensorrt_llm(max_model_len=prompt_len + output_len)
+    engine = engine or EngineConfig(max_model_len=prompt_len + output_len)
     workload = Batch(np.full(requests, prompt_len), np.full(requests, output_len))
     best, why = None, ""
     for tp in tensor_parallel:
         try:
-            summary = simulate_serving(model, hw, workload, engine,
+            summary = simulate_serving(model, hw, workload, engine, runtime=runtime,
                                        execution=Execution(tensor_parallel=tp)).summary()
         except PerfsimInputError as err:
             why = str(err)  # does not fit (or TP does not divide the heads) at this degree

@@ -16,7 +16,9 @@ from numbers import Integral
 
 from pydantic import ValidationError
 
+from perfsim.checks import count, positive
 from perfsim.errors import PerfsimInputError, describe_validation_error
+from perfsim.io.limits import MAX_SIZE
 from perfsim.spec.model import AttentionSpec, ModelSpec
 from perfsim.transforms.sizing import REPLACEMENTS, replacement
 
@@ -52,6 +54,18 @@ class HybridDesign:
     moe_top_k: int = 2
     max_context_len: int = 131072
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        """Sizes are checked here so a sweep point never turns a typo into a silent clamp."""
+        for field_name in ("n_layers", "hidden_size", "num_heads", "vocab_size", "window", "mamba_head_dim",
+                           "mamba_state", "moe_experts", "moe_top_k", "max_context_len"):
+            count(f"design: {field_name}", getattr(self, field_name), MAX_SIZE)
+        # the FFN is at least one 64-wide tile: ratios that round below it are refused, not raised
+        positive("design: ffn_ratio", self.ffn_ratio, 64.0)
+        if self.ffn_ratio * self.hidden_size < 64:
+            raise PerfsimInputError(f"design: ffn_ratio {self.ffn_ratio:g} x hidden_size {self.hidden_size} "
+                                    f"gives an FFN narrower than one 64-wide tile; allowed: ffn_ratio x "
+                                    f"hidden_size >= 64.")
 
     def _per_layer(self, value, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
         names = (value,) * self.n_layers if isinstance(value, str) else tuple(value)

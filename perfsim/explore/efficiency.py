@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from perfsim.cost.runtime import DEFAULT_RUNTIME, RuntimeLike
 from perfsim.errors import PerfsimInputError
 from perfsim.sim import ClosedLoop, simulate_serving
 from perfsim.sim.lengths import LengthDist, parse_length
@@ -21,9 +22,10 @@ from perfsim.sim.lengths import LengthDist, parse_length
 
 def request_efficiency(candidates: Mapping[str, tuple[object, LengthDist | str | int]], hw, *,
                        concurrency: int = 64, prompt_len: LengthDist | str | int = 1024,
-                       num_requests: int = 512, decoding=None, seed: int = 0) -> pd.DataFrame:
+                       num_requests: int = 512, decoding=None, seed: int = 0,
+                       runtime: RuntimeLike = DEFAULT_RUNTIME) -> pd.DataFrame:
     """One row per candidate `label -> (model, output lengths)`: tokens/s and requests/s at the
-    same client concurrency, and both relative to the first candidate."""
+    same client concurrency under `runtime`, and both relative to the first candidate."""
     if not candidates:
         raise PerfsimInputError("request_efficiency needs at least one candidate "
                                 "(label -> (model, output lengths)).")
@@ -32,7 +34,8 @@ def request_efficiency(candidates: Mapping[str, tuple[object, LengthDist | str |
     for label, (model, lengths) in candidates.items():
         outputs = parse_length(lengths, f"{label} output lengths")
         workload = ClosedLoop(concurrency, prompt_len=prompts, output_len=outputs, num_requests=num_requests)
-        summary = simulate_serving(model, hw, workload, decoding=decoding, seed=seed).summary()
+        summary = simulate_serving(model, hw, workload, decoding=decoding, seed=seed,
+                                   runtime=runtime).summary()
         rows.append({"candidate": label, "model": getattr(model, "id", str(model)),
                      "mean_output_tokens": outputs.mean(), "tokens_per_s": summary["throughput_tok_s"],
                      "requests_per_s": summary["requests_per_s"], "e2e_p50_s": summary["e2e_p50_s"],

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from perfsim.accuracy import make_accuracy
-from perfsim.cost.runtime import load_runtime_like
+from perfsim.cost.runtime import DEFAULT_RUNTIME, load_runtime_like
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.score import score_design
@@ -62,11 +62,16 @@ def evaluate_frontier(
     decoding=None,
     objectives: Mapping[str, str] | None = None,
     execution: Execution | None = None,
-    runtime=None,
+    runtime=DEFAULT_RUNTIME,
 ) -> pd.DataFrame:
     """One row per design x hardware: latency at `batch` (TTFT, TPOT, end-to-end, tokens/s),
     max-batch throughput, memory, fit, accuracy (+ its source) and `on_front`, the Pareto set of
     `objectives` (default e2e_s min, accuracy max) computed per hardware.
+
+    The accuracy axis is one benchmark (`accuracy_benchmark`, default MMLU 5-shot of the base
+    checkpoint): `accuracy_kind` says whether a point is a published measurement or a scaling-law
+    `proxy` (drawn with its own marker), and a proxy carries `accuracy_low`/`accuracy_high`, its
+    leave-one-out error band (NaN for measurements).
 
     `designs`: model ids, YAML paths, ModelSpecs or `perfsim.explore.design.HybridDesign`s. `accuracy`:
     anything `perfsim.accuracy.make_accuracy` takes (default: measured, else scaling law); the
@@ -99,6 +104,10 @@ def evaluate_frontier(
                     **score.first(),
                     "accuracy": score.accuracy,
                     "accuracy_source": score.accuracy_note,
+                    "accuracy_kind": score.accuracy_kind,
+                    "accuracy_benchmark": score.accuracy_benchmark,
+                    "accuracy_low": score.accuracy_low,
+                    "accuracy_high": score.accuracy_high,
                 }
             )
     frame = pd.DataFrame(rows)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from perfsim.cost.memory import PREFILL_CHUNK_TOKENS, memory
+from perfsim.cost.max_batch import max_batch_throughput
+from perfsim.cost.memory import PREFILL_CHUNK_TOKENS
 from perfsim.cost.params import model_params
-from perfsim.cost.request import generate, max_batch_throughput
+from perfsim.cost.request import generate, memory
+from perfsim.cost.runtime import RuntimeLike
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 
@@ -18,8 +20,9 @@ DEFAULT_HARDWARE = ("h100-sxm", "a10g", "jetson-agx-orin-64gb")
 
 
 def headline_report(models=DEFAULT_MODELS, hardware=DEFAULT_HARDWARE, prompt_len: int = 1024,
-                    output_len: int = 256) -> pd.DataFrame:
-    """Batch-1 latency, max-batch throughput and memory fit for each model on each device."""
+                    output_len: int = 256, runtime: RuntimeLike = None) -> pd.DataFrame:
+    """Batch-1 latency, max-batch throughput and memory fit for each model on each device, under
+    `runtime` (its host costs, kernels, prefill chunking and max running sequences)."""
     rows = []
     for model in map(load_model, models):
         context = prompt_len + output_len + model.prefix_tokens  # meta tokens are cached too
@@ -27,17 +30,18 @@ def headline_report(models=DEFAULT_MODELS, hardware=DEFAULT_HARDWARE, prompt_len
         for hw in map(load_hardware, hardware):
             row = {"model": model.id, "hardware": hw.id, "params_b": params.total / 1e9,
                    "active_params_b": params.active / 1e9}
-            single = memory(model, hw, 1, context)
+            single = memory(model, hw, 1, context, runtime=runtime)
             if not single.fits:
                 rows.append({**row, "fits": False,
                              "weights_gb": single.weights_bytes / 1e9, "max_batch": 0})
                 continue
-            one = generate(model, hw, 1, prompt_len, output_len)
+            one = generate(model, hw, 1, prompt_len, output_len, runtime=runtime)
             try:
-                peak = max_batch_throughput(model, hw, prompt_len, output_len)
+                peak = max_batch_throughput(model, hw, prompt_len, output_len, runtime=runtime)
                 max_batch, peak_tps = peak.batch, peak.result.tokens_per_s
             except PerfsimInputError:
-                max_batch = memory(model, hw, 1, context, prefill_chunk_tokens=PREFILL_CHUNK_TOKENS).max_batch
+                max_batch = memory(model, hw, 1, context, runtime=runtime,
+                                   prefill_chunk_tokens=PREFILL_CHUNK_TOKENS).max_batch
                 peak_tps = float("nan")
             rows.append({**row, "fits": True, "weights_gb": single.weights_bytes / 1e9,
                          "ttft_ms": one.ttft_s * 1e3, "tpot_ms": one.tpot_s * 1e3,

@@ -15,6 +15,7 @@ import numpy as np
 from perfsim.accuracy import DecodingQuality, make_accuracy
 from perfsim.cost.batch import evaluate_workloads
 from perfsim.cost.params import model_params
+from perfsim.cost.runtime import DEFAULT_RUNTIME
 from perfsim.decoding import make_decoding
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
@@ -37,6 +38,13 @@ class DesignScore:
     accuracy_source: str
     quality_factor: float
     quality_source: str
+    #: measured | proxy | user | unknown (perfsim.accuracy.base.KINDS): how a chart draws it.
+    accuracy_kind: str = "user"
+    #: A proxy's band (its leave-one-out error) times the quality factor; NaN for measurements.
+    accuracy_low: float = float("nan")
+    accuracy_high: float = float("nan")
+    #: The benchmark the score is on (None when the accuracy model does not say).
+    accuracy_benchmark: str | None = None
 
     @property
     def accuracy_note(self) -> str:
@@ -51,7 +59,7 @@ class DesignScore:
 
 
 def score_design(model: ModelSpec, hw: HardwareProfile, batch, prompt_len, output_len, *, decoding=None,
-                 accuracy=None, execution: Execution | None = None, runtime=None) -> DesignScore:
+                 accuracy=None, execution: Execution | None = None, runtime=DEFAULT_RUNTIME) -> DesignScore:
     """Score `model` on `hw` at the workload arrays (broadcast together). `decoding` and
     `accuracy`: anything make_decoding / make_accuracy take (built objects are used as they are);
     `runtime` as in evaluate_workloads."""
@@ -61,9 +69,12 @@ def score_design(model: ModelSpec, hw: HardwareProfile, batch, prompt_len, outpu
     factor, quality_source = DecodingQuality().factor(strategy)
     columns = evaluate_workloads(model, hw, batch, prompt_len, output_len, decoding=strategy,
                                  execution=execution, runtime=runtime)
+    band = [float("nan") if v is None else v * factor for v in (estimate.low, estimate.high)]
     return DesignScore(design=model.id, hardware=hw.id, decoding=strategy.describe(), params=counts.total,
                        active_params=counts.active, columns=columns, accuracy=estimate.accuracy * factor,
-                       accuracy_source=estimate.source, quality_factor=factor, quality_source=quality_source)
+                       accuracy_source=estimate.source, quality_factor=factor, quality_source=quality_source,
+                       accuracy_kind=estimate.kind, accuracy_low=band[0], accuracy_high=band[1],
+                       accuracy_benchmark=estimate.benchmark)
 
 
 __all__ = ["DesignScore", "score_design"]

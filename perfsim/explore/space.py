@@ -20,9 +20,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from perfsim.cost.runtime import DEFAULT_RUNTIME
 from perfsim.errors import PerfsimInputError, describe_validation_error
 from perfsim.explore.design import HybridDesign
-from perfsim.io.catalog import parse_yaml
+from perfsim.io.safe_yaml import checked, parse_yaml, read_text, strictly
 from perfsim.spec.runtime import RuntimeProfile
 
 WORKLOAD_FIELDS = ("batch", "prompt_len", "output_len")
@@ -30,8 +31,15 @@ ARCH_FIELDS = tuple(f.name for f in fields(HybridDesign))
 PREFIXES = ("model.", "architecture.", "hardware.", "decoding.", "workload.")
 
 
+#: Most values one swept field may take, and most points a space may hold (grid product or samples).
+MAX_VALUES = 100_000
+MAX_POINTS = 1_000_000
+#: Most trials a search may run.
+MAX_BUDGET = 100_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -46,6 +54,9 @@ class Range(_Strict):
             raise ValueError(f"high ({self.high:g}) must be >= low ({self.low:g})")
         if self.log and self.low <= 0:
             raise ValueError("a log range needs low > 0")
+        if self.step is not None and (self.high - self.low) / self.step + 1 > MAX_VALUES:
+            raise ValueError(f"low {self.low:g} to high {self.high:g} in steps of {self.step:g} gives more "
+                             f"than {MAX_VALUES:,} values; use a larger step")
         return self
 
     @property
@@ -109,16 +120,16 @@ class Space(_Strict):
     workload: Workload = Workload()
     decoding: dict[str, Any] | None = None
     accuracy: str | dict[str, Any] | None = None
-    #: Runtime id, YAML path or RuntimeProfile every point runs under (None: runtime-free).
-    runtime: str | RuntimeProfile | None = None
+    #: Runtime id, YAML path or RuntimeProfile every point runs under (`none`: runtime-free).
+    runtime: str | RuntimeProfile | None = DEFAULT_RUNTIME
     parameters: dict[str, Values] = Field(default_factory=dict)
     mode: Literal["grid", "random"] = "grid"
-    samples: int = Field(default=1000, ge=1)
-    seed: int = 0
+    samples: int = Field(default=1000, ge=1, le=MAX_POINTS)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     search: dict[str, Values] = Field(default_factory=dict)
     objectives: dict[str, Literal["min", "max"]] = Field(default_factory=_default_objectives)
     constraints: dict[str, Bound] = Field(default_factory=dict)
-    budget: int = Field(default=100, ge=1)
+    budget: int = Field(default=100, ge=1, le=MAX_BUDGET)
 
     @model_validator(mode="after")
     def _base(self) -> Space:
@@ -130,6 +141,13 @@ class Space(_Strict):
                 raise ValueError(
                     f"unknown architecture field(s) {unknown}; allowed: {', '.join(ARCH_FIELDS)}"
                 )
+        if self.mode == "grid":
+            size = 1
+            for values in self.sweep_parameters().values():
+                size *= len(_as_list(values))
+            if size > MAX_POINTS:
+                raise ValueError(f"the grid holds {size:,} points; the limit is {MAX_POINTS:,} (use "
+                                 f"mode: random with samples, or fewer values)")
         return self
 
     @field_validator("parameters")
@@ -202,14 +220,16 @@ def load_space(source: str | os.PathLike | dict | Space) -> Space:
     if isinstance(source, Space):
         return source
     if isinstance(source, dict):
-        name, data = "space", source
-    else:
+        name, data = "space", checked("space", source, "mapping")
+    elif isinstance(source, str | os.PathLike) and str(source).strip() and "\x00" not in str(source):
         name = str(source)
-        if not os.path.isfile(name):
-            raise PerfsimInputError(f"{name}: file not found.")
-        with open(name) as handle:
-            data = parse_yaml(name, handle.read())
+        data = parse_yaml(name, read_text(name, "space file"))
+    else:
+        raise PerfsimInputError(f"expected a space.yaml path, a mapping or a Space, got {source!r}.")
+    if name != "space":
+        return strictly(Space, name, data)
     try:
         return Space.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(name, exc) from None
+

@@ -202,7 +202,7 @@ def sweep(
     sorted by `point`. `executor`: "local" (default), "process", "ray" (with `address`, e.g.
     "auto"), a SweepExecutor or any concurrent.futures.Executor. `out`: stream rows to .csv/.parquet.
     `progress(done_points, total_points)` is called after each finished task. `runtime` (id, path
-    or RuntimeProfile) overrides the space's `runtime`."""
+    or RuntimeProfile; `none` for kernel physics alone) overrides the space's `runtime`."""
     space = load_space(space)
     if runtime is not None:
         space = space.model_copy(update={"runtime": runtime})

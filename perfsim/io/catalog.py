@@ -11,9 +11,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import yaml
-
 from perfsim.errors import PerfsimInputError
+from perfsim.io.safe_yaml import parse_yaml, read_text
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 _NOUNS = {"hwprofiles": "hardware profile", "models": "model", "runtimes": "runtime"}
@@ -45,16 +44,23 @@ def find(kind: str, name_or_path: str | os.PathLike, _seen: tuple[str, ...] = ()
 
     A file holding only `alias_of: <id>` stands for that id: the target's path and text come back.
     """
+    noun = _NOUNS.get(kind, "model")
+    if not isinstance(name_or_path, str | os.PathLike) or not str(name_or_path).strip() \
+            or "\x00" in str(name_or_path):
+        raise PerfsimInputError(f"expected a {noun} id or a path to a YAML file, got {name_or_path!r}.")
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml", ".json") or candidate.exists():
-        if not candidate.is_file():
-            raise PerfsimInputError(f"{candidate}: file not found.")
-        return _follow_alias(kind, str(candidate), candidate.read_text(), _seen)
+    try:
+        is_path = candidate.suffix in (".yaml", ".yml", ".json") or candidate.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise PerfsimInputError(f"{str(candidate)[:80]}...: not a usable path ({exc.strerror}).") from None
+    if is_path:
+        return _follow_alias(kind, str(candidate), read_text(candidate, f"{noun} file"), _seen)
     for directory in search_dirs(kind):
         entry = directory / f"{name_or_path}.yaml"
         if entry.is_file():
-            return _follow_alias(kind, f"{kind}/{name_or_path}.yaml", entry.read_text(), _seen)
-    noun = _NOUNS.get(kind, "model")
+            display = f"{kind}/{name_or_path}.yaml"
+            text = read_text(entry, f"{noun} file") if isinstance(entry, Path) else entry.read_text()
+            return _follow_alias(kind, display, text, _seen)
     raise PerfsimInputError(
         f"unknown {noun} '{name_or_path}'; known: {', '.join(list_ids(kind))} "
         f"(or pass a path to a YAML file)."
@@ -83,13 +89,4 @@ def _follow_alias(kind: str, source: str, text: str, seen: tuple[str, ...]) -> t
     return find(kind, target, (*seen, target))
 
 
-def parse_yaml(source: str, text: str) -> dict:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PerfsimInputError(f"{source}: malformed YAML{where}.") from None
-    if not isinstance(data, dict):
-        raise PerfsimInputError(f"{source}: expected a mapping of keys at the top level.")
-    return data
+__all__ = ["alias_target", "bundled_dir", "find", "list_ids", "parse_yaml", "read_text", "search_dirs"]

@@ -1,8 +1,10 @@
 """Hugging Face config.json -> perfsim model description, for the common families.
 
-Supported `model_type`s: llama, mistral, qwen2, qwen3, qwen3_moe, gpt_oss, mixtral, nemotron_h,
-deepseek_v2, deepseek_v3. Anything else raises one sentence listing the supported types (no
-guessing). An FP8 `quantization_config` (DeepSeek-V3's release) makes the weights fp8.
+Supported `model_type`s: SUPPORTED below (gemma2, gemma3, phi3, gptj and mllama are built in
+perfsim.io.hf_families). Anything else raises one sentence listing the supported types (no
+guessing); a malformed config (a list, null or non-integer sizes, missing fields) raises one
+sentence naming the file and field (perfsim.io.hf_config). An FP8 `quantization_config`
+(DeepSeek-V3's release) makes the weights fp8.
 """
 
 from __future__ import annotations
@@ -12,36 +14,36 @@ from typing import Any
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
+from perfsim.io.hf_config import as_config, attention, require, size
+from perfsim.io.hf_families import FAMILIES
 from perfsim.spec.model import ModelSpec
+
+SUPPORTED = ("llama", "mistral", "qwen2", "qwen3", "qwen3_moe", "mixtral", "gpt_oss", "nemotron_h",
+             "deepseek_v2", "deepseek_v3", *FAMILIES)
 
 _DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
 def _require(cfg: dict, key: str, source: str) -> Any:
-    if key not in cfg:
-        raise PerfsimInputError(f"{source}: field '{key}' is required for model_type "
-                                f"'{cfg.get('model_type')}' but missing.")
-    return cfg[key]
+    return size(cfg, key, source) if key in _SIZES else require(cfg, key, source)
+
+
+#: Fields read by `_require` that must be positive integers.
+_SIZES = {"num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size", "vocab_size",
+          "num_local_experts", "num_experts", "num_experts_per_tok", "moe_intermediate_size",
+          "mamba_num_heads", "mamba_head_dim", "ssm_state_size", "n_routed_experts", "kv_lora_rank",
+          "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "sliding_window"}
 
 
 def _attention(cfg: dict, source: str, window: int | None = None, **extra) -> dict:
-    heads = _require(cfg, "num_attention_heads", source)
-    hidden = _require(cfg, "hidden_size", source)
-    return {
-        "type": "attention",
-        "num_heads": heads,
-        "num_kv_heads": cfg.get("num_key_value_heads") or heads,
-        "head_dim": cfg.get("head_dim") or hidden // heads,
-        **({"window": window} if window else {}),
-        **extra,
-    }
+    return attention(cfg, source, window, **extra)
 
 
 def _layout_transformer(cfg: dict, source: str, mixer_ops: dict, ffn: dict) -> dict:
     layers = _require(cfg, "num_hidden_layers", source)
     layer_types = cfg.get("layer_types")
     operators = {**mixer_ops, "ffn": ffn}
-    if layer_types and "sliding" in mixer_ops:
+    if isinstance(layer_types, list) and "sliding" in mixer_ops:
         blocks = [{"ops": ["sliding" if t == "sliding_attention" else "attn", "ffn"]}
                   for t in layer_types[:layers]]
     else:
@@ -92,25 +94,34 @@ def _weight_dtype(cfg: dict) -> str:
 
 
 def model_from_hf_config(cfg: dict, source: str = "config.json") -> ModelSpec:
+    cfg = as_config(cfg, source)
     kind = cfg.get("model_type")
+    if kind not in SUPPORTED:
+        supported = ", ".join(SUPPORTED)
+        raise PerfsimInputError(f"{source}: field 'model_type' is {kind!r}; supported: {supported}.")
     name = cfg.get("_name_or_path") or f"hf-{kind}"
+    text, fields, family_layout = FAMILIES[kind](cfg, source) if kind in FAMILIES else (cfg, {}, None)
+    note = "imported from a Hugging Face config.json" + fields.pop("note", "")
     common = {
         "id": str(name).split("/")[-1].lower() or f"hf-{kind}",
         "display_name": str(name),
-        "source": {"url": source, "note": "imported from a Hugging Face config.json"},
-        "hidden_size": _require(cfg, "hidden_size", source),
-        "vocab_size": _require(cfg, "vocab_size", source),
-        "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)),
-        "max_context_len": cfg.get("max_position_embeddings") or 4096,
+        "source": {"url": source, "note": note},
+        "hidden_size": _require(text, "hidden_size", source),
+        "vocab_size": _require(text, "vocab_size", source),
+        "tie_embeddings": bool(text.get("tie_word_embeddings", False)),
+        "max_context_len": size(text, "max_position_embeddings", source, default=4096),
         "dtypes": {"weights": _weight_dtype(cfg),
                    "activations": "bf16", "kv_cache": "bf16"},
+        **fields,
     }
+    if family_layout is not None:
+        return _validated({**common, **family_layout}, source)
     qwen3 = kind in ("qwen3", "qwen3_moe")
     if kind in ("llama", "mistral", "qwen2", "qwen3", "mixtral", "qwen3_moe"):
         attn = _attention(cfg, source, qkv_bias=bool(cfg.get("attention_bias")) or kind == "qwen2",
                           qk_norm=qwen3)
         if cfg.get("sliding_window") and cfg.get("use_sliding_window", kind == "mistral"):
-            attn["window"] = min(cfg["sliding_window"], common["max_context_len"])
+            attn["window"] = min(size(cfg, "sliding_window", source), common["max_context_len"])
         if kind in ("mixtral", "qwen3_moe"):
             ffn = {"type": "moe", "num_experts": _require(cfg, "num_local_experts" if kind == "mixtral"
                                                           else "num_experts", source),
@@ -157,14 +168,14 @@ def model_from_hf_config(cfg: dict, source: str = "config.json") -> ModelSpec:
         if "-" not in pattern:
             del layout["operators"]["mlp"]
             del layout["pattern_ops"]["-"]
-    elif kind in ("deepseek_v2", "deepseek_v3"):
+    else:  # deepseek_v2 / deepseek_v3
         layout = _layout_deepseek(cfg, source)
-    else:
-        supported = ("llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt_oss, nemotron_h, deepseek_v2, "
-                     "deepseek_v3")
-        raise PerfsimInputError(f"{source}: field 'model_type' is {kind!r}; supported: {supported}.")
+    return _validated({**common, **layout}, source)
+
+
+def _validated(data: dict, source: str) -> ModelSpec:
     try:
-        return ModelSpec.model_validate({**common, **layout})
+        return ModelSpec.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(source, exc) from None
 

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.io.catalog import find, parse_yaml
+from perfsim.errors import PerfsimInputError
+from perfsim.io.catalog import find
+from perfsim.io.safe_yaml import parse_json, parse_yaml, strictly
 from perfsim.io.variant import base_reference, build_variant, parse_variant
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
@@ -44,29 +42,45 @@ def load_model(name_or_path: str | os.PathLike | ModelSpec) -> ModelSpec:
     """A bundled model id (`perfsim list models`), a perfsim YAML, or a Hugging Face config.json."""
     if isinstance(name_or_path, ModelSpec):
         return name_or_path
+    return _load_model(name_or_path, ())
+
+
+#: Most `base:` links from a variant file down to a full model description.
+MAX_BASE_CHAIN = 16
+
+
+def _load_model(name_or_path: str | os.PathLike, chain: tuple[str, ...]) -> ModelSpec:
+    """`chain` holds the variant files (resolved paths) that led here, to refuse a base cycle."""
     source, text = find("models", name_or_path)
     if source.endswith(".json"):
         from perfsim.io.hf_import import model_from_hf_config
 
-        try:
-            config = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PerfsimInputError(f"{source}: malformed JSON at line {exc.lineno}.") from None
-        return model_from_hf_config(config, source=source)
-    return _validated(ModelSpec, source, text)
+        return model_from_hf_config(parse_json(source, text), source=source)
+    if _identity(source) in chain:
+        loop = " -> ".join((*chain, _identity(source)))
+        raise PerfsimInputError(f"{chain[0]}: field 'base' leads back to a file already in its chain "
+                                f"({loop}); a base chain must end at a model without `base:`.")
+    if len(chain) > MAX_BASE_CHAIN:
+        raise PerfsimInputError(f"{chain[0]}: field 'base' chains more than {MAX_BASE_CHAIN} variant files; "
+                                f"a base chain must end at a model without `base:`.")
+    return _validated(ModelSpec, source, text, chain)
 
 
 @lru_cache(maxsize=256)
-def _validated(schema: type[HardwareProfile] | type[ModelSpec], source: str, text: str):
+def _validated(schema: type[HardwareProfile] | type[ModelSpec], source: str, text: str,
+               chain: tuple[str, ...] = ()):
     """Parse and validate once per (schema, file contents); bad input becomes one sentence."""
     data = parse_yaml(source, text)
     if schema is ModelSpec and "base" in data:  # a variant file: base model + transforms
         spec = parse_variant(source, data)
-        return build_variant(source, spec, load_model(base_reference(source, spec)))
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise describe_validation_error(source, exc) from None
+        try:
+            base = _load_model(base_reference(source, spec), (*chain, _identity(source)))
+        except PerfsimInputError as exc:
+            if source in str(exc):
+                raise
+            raise PerfsimInputError(f"{source}: field 'base' is invalid: {exc}") from None
+        return build_variant(source, spec, base)
+    return strictly(schema, source, data)
 
 
 def load_runtime(name_or_path: str | os.PathLike | RuntimeProfile) -> RuntimeProfile:
@@ -84,10 +98,7 @@ def load_runtime(name_or_path: str | os.PathLike | RuntimeProfile) -> RuntimePro
 
 @lru_cache(maxsize=128)
 def _validated_runtime(source: str, text: str) -> RuntimeProfile:
-    try:
-        profile = RuntimeProfile.model_validate(_runtime_data(source, text, ()))
-    except ValidationError as exc:
-        raise describe_validation_error(source, exc) from None
+    profile = strictly(RuntimeProfile, source, _runtime_data(source, text, ()))
     _check_schedulers(source, profile)
     return profile
 

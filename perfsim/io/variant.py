@@ -19,9 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from perfsim.errors import PerfsimInputError, describe_validation_error
+from perfsim.errors import PerfsimInputError
+from perfsim.io.safe_yaml import strictly
 from perfsim.spec.model import ModelSpec, PublishedAccuracy, Source, _Strict
 from perfsim.transforms.base import apply_transforms
 from perfsim.transforms.layout import validated
@@ -41,10 +42,7 @@ class VariantSpec(_Strict):
 
 def parse_variant(source: str, data: dict) -> VariantSpec:
     """The variant file's fields, validated; bad input becomes one sentence naming the file."""
-    try:
-        return VariantSpec.model_validate(data)
-    except ValidationError as exc:
-        raise describe_validation_error(source, exc) from None
+    return strictly(VariantSpec, source, data)
 
 
 def base_reference(source: str, spec: VariantSpec) -> str:

@@ -4,6 +4,11 @@ Work is counted exactly for causal and sliding-window masks: query at absolute p
 min(p + 1, window) keys. FlashAttention skips fully masked key blocks but computes diagonal
 blocks in full, so half a query tile of extra keys per query is added for causal masks. Prefill
 rows are padded to whole query tiles (a CTA computes all tile_q rows of its tile).
+
+Two terms the measured kernel tables expose (aiconfigurator-core, H100/A100): each score's
+softmax exponential costs `softmax_cost_flops` matrix FLOPs on the special-function units, so a
+head dim of 64 runs at about half the FLOP rate of 256; and decode pays `decode_item_s` per
+(sequence, KV head) work item, which dominates large batches of short contexts.
 """
 
 from __future__ import annotations
@@ -108,6 +113,10 @@ class Attention(Op):
         if self.causal:  # diagonal blocks are computed in full
             scores = np.minimum(scores + self.q_len * eff.tile_q / 2, self.q_len * self.kv_len)
         flops = self._flops_per_score() * self.batch * self.num_heads * scores
+        # softmax exponentials run on the special-function units, whose rate is tied to the
+        # bf16 matrix rate, not to the dtype's: priced in bf16-FLOP equivalents, rescaled
+        softmax = (eff.softmax_cost_flops * self.batch * self.num_heads * scores
+                   * hw.peak_flops(self.dtype) / hw.peak_flops("bf16"))
         if self.phase == "prefill":
             # Each CTA computes a full tile_q-row query tile, so the partly filled last tile costs
             # as much as a full one: price the padded work (rows rounded up to whole tiles, each
@@ -119,13 +128,14 @@ class Attention(Op):
             u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)
             keys_per_query = scores / np.maximum(self.q_len, 1)
             u_kv = keys_per_query / (keys_per_query + eff.kv_half)
-            t_c = flops * padded / np.maximum(peak * u_wave * u_kv, 1.0)
+            t_c = (flops + softmax) * padded / np.maximum(peak * u_wave * u_kv, 1.0)
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * hw.efficiency_in_use.memory.e_bw)
         else:  # split-KV decoding keeps all SMs busy; the KV stream is the roof
             rows = np.maximum(self.q_len * self.num_heads / self.num_kv_heads, 1)
             padded = np.maximum(rows, eff.min_query_rows) / rows  # MMA tiles have >= M rows
-            t_c = flops * padded / peak
+            t_c = (flops * padded + softmax) / peak
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.decode_e_bw)
+            t_m = t_m + eff.decode_item_s * self.batch * self.num_kv_heads
         return t_c, t_m, eff.t_fixed_s
 
     def time(self, hw):

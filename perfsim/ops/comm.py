@@ -1,9 +1,14 @@
 """Tensor-parallel collectives: all-reduce over the scale-up link.
 
-Two algorithms, the faster one is used (as NCCL's tuner and vLLM's custom all-reduce choose by
-message size): ring, 2(n-1)/n x bytes / (bus_eff x BW) + 2(n-1) alpha (hardware.md section 4),
-bandwidth-optimal for large messages; and one-shot, where each GPU reads its n-1 peers' buffers,
-alpha + (n-1) x bytes / (bus_eff x BW), latency-optimal for the small decode activations.
+Three algorithms, the fastest is used (as NCCL's tuner and the runtimes' custom all-reduce choose
+by message size): ring, 2(n-1)/n x bytes / (bus_eff x BW) + 2(n-1) alpha (hardware.md section 4),
+bandwidth-optimal for large messages; one-shot, where each GPU reads its n-1 peers' buffers,
+t0 + (n-1) x bytes / (bus_eff x BW), latency-optimal for the small decode activations; and
+two-shot (reduce-scatter then all-gather through peer memory, vLLM's and TensorRT-LLM's custom
+kernels for mid-size messages), 2 t0 + 2(n-1)/n x bytes / (bus_eff x BW). t0 is one peer
+synchronisation (`comm.allreduce_latency_s`, measured by a calibration; the link latency without).
+Two-shot is priced only where t0 is measured: with the link latency alone it would undercut the
+ring at every size, which the uncalibrated end-to-end checks (fidelity_trtllm.py) do not support.
 """
 
 from __future__ import annotations
@@ -36,11 +41,15 @@ class AllReduce(Op):
                 f"tensor parallelism {self.num_gpus} exceeds the {link.domain_size}-GPU "
                 f"{link.type} domain of '{hw.id}'; allowed: 1..{link.domain_size}."
             )
-        bw = link.bw_bytes_per_s_per_dir * hw.efficiency_in_use.comm.allreduce_bus_eff
+        eff = hw.efficiency_in_use.comm
+        bw = link.bw_bytes_per_s_per_dir * eff.allreduce_bus_eff
         n = self.num_gpus
+        t0 = link.latency_s if eff.allreduce_latency_s is None else eff.allreduce_latency_s
         ring = self.cost().bytes / bw + 2 * (n - 1) * link.latency_s
-        one_shot = (n - 1) * self.bytes_per_gpu / bw + link.latency_s
+        one_shot = (n - 1) * self.bytes_per_gpu / bw + t0
         t = np.minimum(ring, one_shot)
+        if eff.allreduce_latency_s is not None:
+            t = np.minimum(t, self.cost().bytes / bw + 2 * t0)  # two-shot
         return np.where(np.asarray(self.bytes_per_gpu) > 0, t, 0.0)
 
     def bound(self, hw) -> str:

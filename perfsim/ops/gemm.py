@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perfsim.ops.base import Cost, Op, dominant, register_op
-from perfsim.ops.weight_only import skinny_terms
+from perfsim.ops.weight_only import gemv_terms, skinny_terms
 from perfsim.units import COMPUTE_DTYPE, DTYPE_BYTES
 
 
@@ -63,6 +63,8 @@ class Gemm(Op):
         best = best_c = best_m = np.inf
         if self._weight_only():
             best, best_c, best_m = skinny_terms(self, hw, peak, bw)
+        else:
+            best, best_c, best_m = gemv_terms(self, hw, bw)
         for tile_m, tile_n, tile_eff in eff.tiles:
             tiles = g * np.ceil(m / tile_m) * np.ceil(n / tile_n)
             padded_flops = 2.0 * tiles * tile_m * tile_n * k

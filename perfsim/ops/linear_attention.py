@@ -3,6 +3,10 @@
 Per token and head, prefill does intra-chunk attention (2 C d_k for scores, 2 C d_v for values),
 the delta rule's WY correction (another 2 C d_k), and state read/update (2 d_k d_v each, three
 times for the delta rule, twice for GLA). Decode updates the d_k x d_v state once per token.
+
+Prefill also has a latency floor the measured kernel tables expose (aiconfigurator-core GDN rows):
+the chunk states are passed from chunk to chunk in sequence, one chain per (sequence, head), so
+the kernel takes at least chunks x `scan.chunk_step_s` x (chains / SMs, at least one wave).
 """
 
 from __future__ import annotations
@@ -34,6 +38,14 @@ class LinearAttention(ScanOp):
     def kernel_count(self) -> int:
         # fla chunked forward: (WY prep for delta rule), chunk states, outputs; decode: fused recurrent
         return (4 if self.variant != "gla" else 3) if self.phase == "prefill" else 1
+
+    def _terms(self, hw):
+        t_c, t_m, fixed = super()._terms(hw)
+        if self.phase == "prefill":
+            step_s = hw.efficiency_in_use.scan.chunk_step_s
+            waves = np.maximum(self.batch * self.num_heads / hw.compute.sm_count, 1.0)
+            t_c = np.maximum(t_c, np.ceil(self.seq_len / self.chunk_size) * step_s * waves)
+        return t_c, t_m, fixed
 
     def state_bytes_per_seq(self) -> float:
         return self.num_heads * self.head_k_dim * self.head_v_dim * DTYPE_BYTES[self.state_dtype]

@@ -8,7 +8,7 @@ approaches dense-model bandwidth cost as the batch grows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,8 @@ class MoE(Op):
     gated: bool = True
     dtype: str = "bf16"
     weight_dtype: str | None = None
+    #: False: the router GEMM is priced elsewhere (a module handed router logits).
+    router: bool = True
 
     kernels = 7  # router, top-k, permute, grouped up, activation, grouped down, combine
 
@@ -47,8 +49,9 @@ class MoE(Op):
         up = f * (2 if self.gated else 1)
         routed = t * self.top_k * h * a
         wd = self.weight_dtype
+        router: list[Op] = [Gemm(t, self.num_experts, h, self.dtype)] if self.router else []
         return [
-            Gemm(t, self.num_experts, h, self.dtype),
+            *router,
             Elementwise("topk", t * self.num_experts * 4.0, t * self.top_k * 8.0),
             Elementwise("permute", routed, routed),
             Gemm(rows, up, h, self.dtype, wd, groups=touched),
@@ -63,8 +66,19 @@ class MoE(Op):
             total = total + op.cost()
         return total
 
+    def without_router(self) -> MoE:
+        return replace(self, router=False)
+
     def time(self, hw):
-        return sum(op.time(hw) for op in self.sub_ops())
+        """Sub-op times, grouped GEMMs at the profile's grouped-GEMM efficiency, plus the
+        module's fixed cost where there are tokens."""
+        eff = hw.efficiency_in_use.moe
+        ops = self.sub_ops()
+        total = 0.0
+        for i, op in enumerate(ops):
+            grouped = isinstance(op, Gemm) and not (self.router and i == 0)
+            total = total + (op.time(hw) / eff.grouped_gemm_e if grouped else op.time(hw))
+        return total + np.where(np.asarray(self.num_tokens) > 0, eff.t_fixed_s, 0.0)
 
     def bound(self, hw) -> str:
         ops = self.sub_ops()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.sim.engine import EngineConfig
+from perfsim.sim.config import EngineConfig
 from perfsim.sim.lengths import LengthDist, parse_length
 
 

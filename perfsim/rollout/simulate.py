@@ -8,7 +8,7 @@ from dataclasses import is_dataclass, replace
 import numpy as np
 import pandas as pd
 
-from perfsim.cost.runtime import RuntimeLike, load_runtime_like
+from perfsim.cost.runtime import DEFAULT_RUNTIME, RuntimeLike, load_runtime_like
 from perfsim.decoding import DecodingStrategy
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
@@ -30,7 +30,7 @@ def _strategy_at(cfg: RolloutConfig, step: int) -> DecodingStrategy:
 
 
 def simulate_rollouts(model, hw, rl: RolloutConfig | None = None, *, seed: int = 0,
-                      training_hardware=None, runtime: RuntimeLike = None,
+                      training_hardware=None, runtime: RuntimeLike = DEFAULT_RUNTIME,
                       progress: Callable[[int, int], None] | None = None) -> RolloutResult:
     """Simulate `rl.steps` RL steps of `model` on `hw` and return phases, timeline and summary.
 

@@ -2,7 +2,7 @@
 
 from perfsim.sim.capacity import CapacityResult, max_rate_under_slo
 from perfsim.sim.clients import ClosedLoop
-from perfsim.sim.engine import EngineConfig
+from perfsim.sim.config import EngineConfig
 from perfsim.sim.lengths import Empirical, Fixed, LengthDist, LogNormal, Uniform
 from perfsim.sim.metrics import ServingResult
 from perfsim.sim.scheduler import register_scheduler, registered_schedulers

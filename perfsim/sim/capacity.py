@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perfsim.cost.runtime import DEFAULT_RUNTIME, RuntimeLike
 from perfsim.errors import PerfsimInputError
 from perfsim.sim.serving import simulate_serving
 from perfsim.sim.workloads import Poisson
@@ -25,8 +26,10 @@ class CapacityResult:
 def max_rate_under_slo(model, hw, *, slo: dict[str, float], prompt_len=1024, output_len=256,
                        num_requests: int = 2000, engine=None, decoding=None, execution=None,
                        replicas: int = 1, seed: int = 0, min_rate: float = 0.05,
-                       max_rate: float = 1e4, rel_tol: float = 0.02) -> CapacityResult:
-    """`slo` maps summary keys to upper bounds, e.g. {"ttft_p99_s": 1.0, "tpot_p99_s": 0.05}."""
+                       max_rate: float = 1e4, rel_tol: float = 0.02,
+                       runtime: RuntimeLike = DEFAULT_RUNTIME) -> CapacityResult:
+    """`slo` maps summary keys to upper bounds, e.g. {"ttft_p99_s": 1.0, "tpot_p99_s": 0.05};
+    every probe is a serving simulation under `runtime`."""
     if not slo:
         raise PerfsimInputError("slo needs at least one bound, e.g. {'ttft_p99_s': 1.0}.")
     if not 0 < min_rate < max_rate:
@@ -39,7 +42,7 @@ def max_rate_under_slo(model, hw, *, slo: dict[str, float], prompt_len=1024, out
     def meets(rate: float) -> bool:
         workload = Poisson(rate, num_requests=num_requests, prompt_len=prompt_len, output_len=output_len)
         summary = simulate_serving(model, hw, workload, engine, decoding, seed=seed, execution=execution,
-                                   replicas=replicas).summary()
+                                   replicas=replicas, runtime=runtime).summary()
         unknown = [k for k in slo if k not in summary]
         if unknown:
             raise PerfsimInputError(f"slo key(s) {', '.join(unknown)} are not summary metrics; "

@@ -13,99 +13,23 @@ would pick the request up.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
 
-from perfsim.cost.runtime import vllm_batch_defaults
 from perfsim.decoding import Autoregressive, DecodingStrategy
-from perfsim.errors import PerfsimInputError
+from perfsim.sim.config import EngineConfig
 from perfsim.sim.costs import IterationCosts
 from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder
 from perfsim.sim.requests import Request
 from perfsim.sim.running import RunningSet
 from perfsim.sim.scheduler import Queues, registered_schedulers
-from perfsim.spec.hardware import HardwareProfile
-from perfsim.spec.model import ModelSpec
 
-GIB = 1 << 30
 #: Longest decode stretch advanced as one event (bounds the per-stretch arrays).
 MAX_STRETCH = 4096
 #: Most token draws (requests x iterations) sampled ahead for one stochastic stretch.
 MAX_SAMPLED = 1 << 16
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Serving-engine settings. Fields left None take vLLM's defaults for the device
-    (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults, API server: 8192 batched tokens and
-    1024 sequences on GPUs with >= 70 GiB that are not A100s, else 2048 and 256; CacheConfig:
-    16-token blocks, 0.9 of device memory)."""
-
-    max_num_seqs: int | None = None
-    max_batched_tokens: int | None = None
-    chunked_prefill: bool = True
-    block_size: int = 16
-    gpu_memory_utilization: float = 0.9
-    #: TensorRT-LLM's budget instead (kv_cache_free_gpu_mem_fraction): the KV pool is this share of
-    #: what weights, activations and the runtime leave free; gpu_memory_utilization is then unused.
-    kv_cache_free_fraction: float | None = None
-    scheduler: str = "vllm"
-    #: Engine CPU time per iteration that is not overlapped with the GPU (scheduling, input
-    #: preparation, detokenisation). vLLM V1 overlaps most of it; older engines do not.
-    step_overhead_s: float = 0.0
-    max_model_len: int | None = None
-
-    @classmethod
-    def tensorrt_llm(cls, **overrides) -> EngineConfig:
-        """TensorRT-LLM as its published throughput benchmark runs it (trtllm-bench, perf-overview
-        of v0.17): GUARANTEED_NO_EVICT, KV pool 0.95 of free memory, 8192 tokens and 4096 sequences
-        per iteration, chunked context. Checked against that table by benchmarks/fidelity_trtllm.py."""
-        return cls(**{"scheduler": "guaranteed_no_evict", "kv_cache_free_fraction": 0.95,
-                      "max_num_seqs": 4096, "max_batched_tokens": 8192, **overrides})
-
-    @property
-    def whole_prompts(self) -> bool:
-        """Prompts are prefilled in one iteration (no chunking, or a prefill-first scheduler)."""
-        return not self.chunked_prefill or self.scheduler == "prefill_first"
-
-    def resolved(self, model: ModelSpec, hw: HardwareProfile) -> EngineConfig:
-        default_seqs, default_tokens = vllm_batch_defaults(hw)
-
-        def pick(value, default):
-            return default if value is None else value
-
-        max_len = pick(self.max_model_len, model.max_context_len)
-        tokens = pick(self.max_batched_tokens, max_len if self.whole_prompts else default_tokens)
-        cfg = replace(self, max_num_seqs=pick(self.max_num_seqs, default_seqs),
-                      max_batched_tokens=tokens, max_model_len=max_len)
-        cfg._validate(model)
-        return cfg
-
-    def _validate(self, model: ModelSpec) -> None:
-        assert (self.max_num_seqs is not None and self.max_batched_tokens is not None
-                and self.max_model_len is not None)  # filled in by resolved()
-        checks = [
-            (self.max_num_seqs >= 1, f"max_num_seqs must be >= 1 (got {self.max_num_seqs})"),
-            (self.max_batched_tokens >= 1,
-             f"max_batched_tokens must be >= 1 (got {self.max_batched_tokens})"),
-            (self.block_size >= 1, f"block_size must be >= 1 (got {self.block_size})"),
-            (0 < self.gpu_memory_utilization <= 1,
-             f"gpu_memory_utilization must be in (0, 1] (got {self.gpu_memory_utilization})"),
-            (self.kv_cache_free_fraction is None or 0 < self.kv_cache_free_fraction <= 1,
-             f"kv_cache_free_fraction must be in (0, 1] (got {self.kv_cache_free_fraction})"),
-            (self.step_overhead_s >= 0, f"step_overhead_s must be >= 0 (got {self.step_overhead_s})"),
-            (1 <= self.max_model_len <= model.max_context_len,
-             f"max_model_len must be in 1..{model.max_context_len} for {model.id} "
-             f"(got {self.max_model_len})"),
-            (self.scheduler in registered_schedulers(),
-             f"unknown scheduler {self.scheduler!r}; allowed: {', '.join(sorted(registered_schedulers()))}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise PerfsimInputError(f"engine: {message}.")
 
 
 class Replica:
@@ -151,7 +75,10 @@ class Replica:
             if not batch and not plan.chunks:
                 raise AssertionError("scheduler found nothing to run with requests queued")
             start = env.now
-            context = int(rs.computed[:k] @ plan.decoding) / batch if batch else 0.0
+            if batch == k:  # all decode (the usual case): a plain sum, no masked product
+                context = int(rs.computed[:k].sum()) / batch if batch else 0.0
+            else:
+                context = int(rs.computed[:k] @ plan.decoding) / batch if batch else 0.0
             stretch, accepted = 1, None
             if batch == k and not plan.chunks and not plan.preempted:
                 if self.deterministic:
@@ -204,12 +131,17 @@ class Replica:
         horizon = min(int(remaining.min()), MAX_STRETCH, max(2, MAX_SAMPLED // k))
         if horizon <= 1:
             return 1, None
-        accepted = np.cumsum(self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon), axis=1)
-        reached = accepted >= remaining[:, None]
-        first = np.where(reached.any(axis=1), reached.argmax(axis=1), horizon - 1)
+        drawn = self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon)
+        # the request with the fewest tokens left finishes by iteration `last`, so no stretch
+        # reaches past it: only those columns are accumulated (every iteration yields >= 1 token)
+        r = int(remaining.argmin())
+        last = min(int(np.searchsorted(np.cumsum(drawn[r]), remaining[r])), horizon - 1)
+        accepted = np.cumsum(drawn[:, : last + 1], axis=1)
+        reached = (accepted >= remaining[:, None]).any(axis=0)
+        first = int(reached.argmax()) if reached.any() else horizon - 1
         computed = rs.computed[:k]
         # iteration n (1-based) writes its k+1 query slots after the tokens of the n-1 before it
-        m = self._grant(k, int(first.min()) + 1,
+        m = self._grant(k, first + 1,
                         lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
         return m, accepted
 
@@ -271,8 +203,12 @@ class Replica:
                 finished = sorted(set(finished).union(done.tolist()))
             last = rs.last_token_s[:k]
             first_end = start + durations[0]  # each request's first gap runs from its last token
-            self.recorder.token_gaps(first_end - last[plan.decoding])
-            last[plan.decoding] = now
+            if batch == k:
+                self.recorder.token_gaps(first_end - last)
+                last[:] = now
+            else:
+                self.recorder.token_gaps(first_end - last[plan.decoding])
+                last[plan.decoding] = now
             self.recorder.token_gaps(durations[1:], batch)
         self.recorder.iterations += durations.size
         self.recorder.trace(self.index, start, now - start, batch, len(plan.chunks),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from perfsim.cost.runtime import RuntimeLike, load_runtime_like, resolve_execution
-from perfsim.sim.engine import EngineConfig
+from perfsim.sim.config import EngineConfig
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.runtime import RuntimeProfile

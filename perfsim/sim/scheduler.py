@@ -156,7 +156,12 @@ class DecodeFirstChunked(Scheduler):
 
     def schedule(self, q: Queues) -> Plan:
         plan, budget, rs = Plan(), q.max_tokens, q.running
-        if rs.n:
+        if rs.n and not rs.filling:  # the usual iteration: every running request decodes
+            k = min(rs.n, budget // q.query_tokens)  # whole demands within budget
+            k = q.reserve(np.full(k, q.query_tokens), plan)
+            plan.decoding = rs.all_decoding[:k]
+            budget -= k * q.query_tokens
+        elif rs.n:
             n = rs.n
             decoding = rs.decoding(n)
             if rs.filling:

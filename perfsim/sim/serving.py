@@ -10,13 +10,14 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from perfsim.cost.runtime import RuntimeLike
+from perfsim.cost.runtime import DEFAULT_RUNTIME, RuntimeLike
 from perfsim.decoding import DecodingStrategy, make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.io.load import load_hardware, load_model
 from perfsim.registry import Registry
+from perfsim.sim.config import EngineConfig
 from perfsim.sim.costs import IterationCosts
-from perfsim.sim.engine import EngineConfig, Replica
+from perfsim.sim.engine import Replica
 from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder, ServingResult
 from perfsim.sim.requests import Request
@@ -74,7 +75,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
                      execution: Execution | None = None, replicas: int = 1,
                      router: str = "round_robin", trace: bool = False,
                      progress: Callable[[int, int], None] | None = None,
-                     runtime: RuntimeLike = None) -> ServingResult:
+                     runtime: RuntimeLike = DEFAULT_RUNTIME) -> ServingResult:
     """Simulate serving `workload` and return per-request metrics and their summary.
 
     `execution` sets tensor parallelism and launch mode per replica; `progress(done, total)` is
@@ -86,6 +87,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     model, hw = load_model(model), load_hardware(hw)
     strategy = make_decoding(decoding)
     execution, engine = resolve_serving(runtime, hw, execution, engine)
+    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
     if not isinstance(workload, Workload):
         raise PerfsimInputError(f"workload must be a perfsim workload (Poisson, Gamma, ClosedLoop, "
                                 f"Trace), got {type(workload).__name__}.")

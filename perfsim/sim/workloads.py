@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from perfsim.checks import count, positive
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_RATE_PER_S, MAX_REQUESTS, MAX_SIZE
 from perfsim.registry import Registry
 from perfsim.sim.lengths import LengthDist, as_length_dist
 from perfsim.sim.requests import Request
@@ -77,10 +79,8 @@ class _OpenLoop(Workload):
     output_len: int | tuple[int, int] | LengthDist
 
     def _validate(self) -> None:
-        if not self.rate > 0:
-            raise PerfsimInputError(f"{self.name} rate must be > 0 requests/s (got {self.rate}).")
-        if not isinstance(self.num_requests, int) or self.num_requests < 1:
-            raise PerfsimInputError(f"num_requests must be a positive integer (got {self.num_requests!r}).")
+        positive(f"{self.name} rate (requests/s)", self.rate, MAX_RATE_PER_S)
+        count("num_requests", self.num_requests, MAX_REQUESTS)
         object.__setattr__(self, "prompt_len", as_length_dist(self.prompt_len, "prompt_len"))
         object.__setattr__(self, "output_len", as_length_dist(self.output_len, "output_len"))
 
@@ -180,8 +180,13 @@ class Trace(Workload):
         arrivals, lengths = numbers[:, 0], numbers[:, 1:]
         if not np.all(np.isfinite(arrivals)) or np.any(np.diff(arrivals) < 0) or arrivals[0] < 0:
             raise PerfsimInputError(f"{path}: arrival_s must be >= 0 and non-decreasing, every row a number.")
-        if not np.all(np.isfinite(lengths)) or np.any(lengths < 1) or np.any(lengths != np.round(lengths)):
-            raise PerfsimInputError(f"{path}: prompt_tokens and output_tokens must be integers >= 1.")
+        if (not np.all(np.isfinite(lengths)) or np.any(lengths < 1) or np.any(lengths > MAX_SIZE)
+                or np.any(lengths != np.round(lengths))):
+            raise PerfsimInputError(f"{path}: prompt_tokens and output_tokens must be integers from 1 to "
+                                    f"{MAX_SIZE:,}.")
+        if len(arrivals) > MAX_REQUESTS:
+            raise PerfsimInputError(f"{path}: a trace may hold at most {MAX_REQUESTS:,} requests "
+                                    f"(got {len(arrivals):,}).")
         object.__setattr__(self, "_arrays", (arrivals, lengths[:, 0].astype(np.int64),
                                              lengths[:, 1].astype(np.int64)))
 
@@ -215,8 +220,9 @@ class Batch(Workload):
         if prompts.ndim != 1 or prompts.shape != outputs.shape or not prompts.size:
             raise PerfsimInputError("batch workload: prompt_tokens and output_tokens must be equal-length, "
                                     "non-empty 1-D integer arrays.")
-        if prompts.min() < 1 or outputs.min() < 1:
-            raise PerfsimInputError("batch workload: every prompt and output length must be >= 1.")
+        if prompts.min() < 1 or outputs.min() < 1 or max(prompts.max(), outputs.max()) > MAX_SIZE:
+            raise PerfsimInputError(f"batch workload: every prompt and output length must be from 1 to "
+                                    f"{MAX_SIZE:,}.")
         object.__setattr__(self, "prompt_tokens", prompts)
         object.__setattr__(self, "output_tokens", outputs)
 

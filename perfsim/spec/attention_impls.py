@@ -25,7 +25,7 @@ Fraction = Annotated[float, Field(gt=0, le=1.1)]
 Phase = Literal["prefill", "decode"]
 #: The field that holds each phase's own figure.
 _PHASE_FIELD = {"prefill": "prefill_e", "decode": "decode_e_bw"}
-_TILING = ("tile_q", "kv_half", "t_fixed_s", "min_query_rows")
+_TILING = ("tile_q", "kv_half", "t_fixed_s", "min_query_rows", "softmax_cost_flops", "decode_item_s")
 
 
 class _Strict(BaseModel):
@@ -45,6 +45,8 @@ class ImplementationFigures(_Strict):
     kv_half: Positive | None = None
     t_fixed_s: NonNegative | None = None
     min_query_rows: Annotated[int, Field(ge=1)] | None = None
+    softmax_cost_flops: NonNegative | None = None
+    decode_item_s: NonNegative | None = None
 
 
 class AttentionEfficiency(_Strict):
@@ -59,6 +61,14 @@ class AttentionEfficiency(_Strict):
     #: Smallest query-row tile of the matrix unit (64 for Hopper wgmma/Ampere mma tiles in FA
     #: kernels; 1 on CPUs), so few-query decode still pays for a full tile of compute.
     min_query_rows: Annotated[int, Field(ge=1)] = 64
+    #: Tensor-core FLOPs one attention score's exponential costs, because softmax runs on the
+    #: special-function units at a small fraction of the matrix rate (H100: 989 TFLOP/s vs about
+    #: 3.9 T exp/s, 256; A100: 312 vs 2.4, 128). It makes small head dims slower per FLOP and large
+    #: ones faster. 0: scores are free (the prefill_e figure then absorbs the softmax).
+    softmax_cost_flops: NonNegative = 0.0
+    #: Decode: seconds per (sequence, KV head) work item beyond its KV stream (page-table walk,
+    #: split-KV partial results and their combine); dominates large batches of short contexts.
+    decode_item_s: NonNegative = 0.0
     #: Other implementations this device has figures for, keyed by name (runtimes choose one).
     implementations: dict[str, ImplementationFigures] = Field(default_factory=dict)
     _resolved: dict = PrivateAttr(default_factory=dict)

@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PosInt = Annotated[int, Field(gt=0)]
+from perfsim.io.limits import MAX_SIZE
+
+#: A positive size. Strict: `true`, 8.0 and "8" are not 8 (each a sign of a mistake in the input).
+PosInt = Annotated[int, Field(gt=0, le=MAX_SIZE, strict=True)]
 DTypeName = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4",
                     # weight-only storage formats with scales (perfsim.units.WEIGHT_FORMAT_BITS)
                     "int4_awq", "int4_gptq", "nvfp4", "mxfp4",
@@ -18,9 +21,10 @@ GATED_ACTIVATIONS = ("swiglu", "geglu")
 
 
 class _Strict(BaseModel):
-    """Unknown keys are errors and instances are frozen (hashable, safe to share)."""
+    """Unknown keys are errors, NaN and infinity are refused in every float field, and instances
+    are frozen (hashable, safe to share)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-__all__ = ["GATED_ACTIVATIONS", "Activation", "DTypeName", "PosInt", "_Strict"]
+__all__ = ["GATED_ACTIVATIONS", "MAX_SIZE", "Activation", "DTypeName", "PosInt", "_Strict"]

@@ -5,9 +5,11 @@ runtime (perfsim.spec.runtime) resolves them on one device."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_HOST_COST_S, MAX_TENSOR_PARALLEL
 
 if TYPE_CHECKING:
     from perfsim.spec.attention_impls import Phase
@@ -37,16 +39,32 @@ class Execution:
     host_per_seq_per_step_s: float = 0.0
     #: The runtime this execution was resolved from (for messages), if any.
     runtime_id: str | None = None
+    #: Host work per speculative draft step when the drafter runs eagerly (proposer bookkeeping:
+    #: input preparation, top-k, tree/mask building). Under CUDA graphs the k draft steps replay
+    #: as one captured graph (SGLang's draft graph runner, vLLM's proposer graphs), so it is 0 there.
+    host_per_draft_step_s: float = 0.0
+    #: Host work per drafted token (sampling the draft distribution, bookkeeping per candidate).
+    host_per_drafted_token_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.tensor_parallel < 1:
-            raise PerfsimInputError(f"tensor_parallel must be >= 1 (got {self.tensor_parallel}).")
-        if self.host_overhead_per_step_s < 0:
-            raise PerfsimInputError("host_overhead_per_step_s must be >= 0.")
-        if self.host_per_kernel_s is not None and self.host_per_kernel_s < 0:
-            raise PerfsimInputError("host_per_kernel_s must be >= 0.")
-        if self.host_per_seq_per_step_s < 0:
-            raise PerfsimInputError("host_per_seq_per_step_s must be >= 0.")
+        """Types, finiteness and ranges, once, so no NaN, bool or string reaches the cost model."""
+        tp = self.tensor_parallel
+        if isinstance(tp, bool) or not isinstance(tp, Integral) or not 1 <= tp <= MAX_TENSOR_PARALLEL:
+            raise PerfsimInputError(f"Execution.tensor_parallel must be an integer from 1 to "
+                                    f"{MAX_TENSOR_PARALLEL} (got {tp!r}).")
+        if not isinstance(self.cuda_graphs, bool):
+            raise PerfsimInputError(f"Execution.cuda_graphs must be True or False "
+                                    f"(got {self.cuda_graphs!r}).")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name.startswith("host_") and value is not None and not (
+                    isinstance(value, int | float) and not isinstance(value, bool)
+                    and 0 <= value <= MAX_HOST_COST_S):
+                raise PerfsimInputError(f"Execution.{f.name} must be a number of seconds from 0 to "
+                                        f"{MAX_HOST_COST_S:g} (got {value!r}).")
+            if f.name.endswith("_impl") or f.name == "runtime_id":
+                if value is not None and not (isinstance(value, str) and value):
+                    raise PerfsimInputError(f"Execution.{f.name} must be a name or None (got {value!r}).")
 
     @classmethod
     def of(cls, runtime: RuntimeProfile, hw: HardwareProfile, tensor_parallel: int = 1,
@@ -73,6 +91,8 @@ class Execution:
             attention_decode_impl=r.kernels.attention_decode,
             host_per_seq_per_step_s=cost(r.host.per_seq_per_step) or 0.0,
             runtime_id=runtime.id,
+            host_per_draft_step_s=cost(r.host.per_draft_step) or 0.0,
+            host_per_drafted_token_s=cost(r.host.per_drafted_token) or 0.0,
         )
         execution = replace(execution, **overrides)
         execution.check_kernels(hw)

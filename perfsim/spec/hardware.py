@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from perfsim.errors import PerfsimInputError
 from perfsim.spec.attention_impls import AttentionEfficiency
+from perfsim.spec.base import _Strict
+from perfsim.spec.calibration import Calibration, RuntimeCalibration, _mutable, efficiency_node
 from perfsim.units import DTYPE_BYTES
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, le=1.1)]  # >1 is legitimate when boost clock > spec clock
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Compute(_Strict):
@@ -97,6 +95,17 @@ class GemmEfficiency(_Strict):
     gemv_e_bw: Fraction | None = None
     max_split_k: Annotated[int, Field(ge=1)] = 8
 
+    @field_validator("tiles")
+    @classmethod
+    def _tiles(cls, tiles: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """At least one tile, each side 1..4096 (a zero side divided by zero in wave quantisation)."""
+        if not tiles:
+            raise ValueError("list at least one tile [tile_m, tile_n, relative efficiency]")
+        for tile_m, tile_n, _ in tiles:
+            if not (1 <= tile_m <= 4096 and 1 <= tile_n <= 4096):
+                raise ValueError(f"tile sides must be from 1 to 4096 (got [{tile_m}, {tile_n}])")
+        return tiles
+
 
 class MemoryEfficiency(_Strict):
     e_bw: Fraction
@@ -109,6 +118,19 @@ class ScanEfficiency(_Strict):
     e_flops: Fraction
     e_bw: Fraction
     t_fixed_s: NonNegative
+    #: Latency of one step of the sequential inter-chunk state recurrence of a chunked prefill:
+    #: with few (sequence, head) chains per SM the scan waits on this chain, not on FLOPs.
+    #: 0: no such floor (the prior for devices without measurements).
+    chunk_step_s: NonNegative = 0.0
+
+
+class MoEEfficiency(_Strict):
+    """Fused-MoE modules relative to the dense GEMM model: grouped GEMMs over ragged per-expert
+    token counts run below a dense GEMM of the same padded tiles, and the module adds its own
+    fixed cost (routing metadata, alignment). Defaults leave the dense model unchanged."""
+
+    grouped_gemm_e: Fraction = 1.0
+    t_fixed_s: NonNegative = 0.0
 
 
 class LaunchCosts(_Strict):
@@ -119,6 +141,9 @@ class LaunchCosts(_Strict):
 
 class CommEfficiency(_Strict):
     allreduce_bus_eff: Fraction
+    #: One peer synchronisation of a one-/two-shot all-reduce (flag exchange over the link and the
+    #: kernel's own start); None: the link latency.
+    allreduce_latency_s: NonNegative | None = None
 
 
 class Efficiency(_Strict):
@@ -128,17 +153,11 @@ class Efficiency(_Strict):
     scan: ScanEfficiency
     launch: LaunchCosts
     comm: CommEfficiency
+    moe: MoEEfficiency = MoEEfficiency()
 
 
-class Calibration(_Strict):
-    calibrated: bool = False
-    date: str | None = None
-    environment: dict[str, str] = {}
-    microbenchmarks: list[str] = []
-    #: Dotted paths into `efficiency` (e.g. "gemm.e_max.bf16") and their fitted values.
-    fitted: dict[str, float | list[float]] = {}
-    fit_quality: dict[str, dict[str, float]] = {}
-
+#: Re-exported: the calibration types live in perfsim.spec.calibration.
+__all__ = ["Calibration", "HardwareProfile", "RuntimeCalibration", "efficiency_node"]
 
 #: Top-level sections whose numbers are datasheet facts and so need a provenance entry.
 _SOURCED_SECTIONS = ("compute", "memory", "interconnect", "power")
@@ -163,6 +182,8 @@ class HardwareProfile(_Strict):
     efficiency: Efficiency
     calibration: Calibration = Calibration()
     _efficiency_cache: Efficiency | None = PrivateAttr(default=None)
+    _runtime_views: dict[str, HardwareProfile] = PrivateAttr(default_factory=dict)
+    _applied_runtime: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _every_number_sourced(self) -> HardwareProfile:
@@ -177,7 +198,26 @@ class HardwareProfile(_Strict):
                 raise ValueError(f"provenance '{path}' cites unknown source key(s) {missing}")
         for path in self.calibration.fitted:
             efficiency_node(self.efficiency.model_dump(), path)
+        for runtime in self.calibration.runtimes.values():
+            for path in runtime.fitted:
+                efficiency_node(self.efficiency.model_dump(), path)
         return self
+
+    def for_runtime(self, runtime_id: str | None) -> HardwareProfile:
+        """This profile priced with `runtime_id`'s calibration on top (itself when it has none); one
+        view per runtime, kept, so that caches keyed on the profile (step plans) are reused."""
+        own = self.calibration.runtimes.get(runtime_id) if runtime_id else None
+        if own is None or runtime_id is None or runtime_id == self._applied_runtime:
+            return self
+        view = self._runtime_views.get(runtime_id)
+        if view is None:
+            fitted = {**self.calibration.fitted, **own.fitted}
+            calibration = self.calibration.model_copy(update={"fitted": fitted})
+            view = self.model_copy(update={"calibration": calibration})
+            view._efficiency_cache = None  # model_copy carries the private caches of the priors over
+            view._runtime_views, view._applied_runtime = {}, runtime_id
+            self._runtime_views[runtime_id] = view
+        return view
 
     @property
     def host_is_device(self) -> bool:
@@ -221,25 +261,3 @@ def _numeric_paths(data: object, prefix: str = "") -> list[str]:
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in _numeric_paths(v, f"{prefix}.{k}" if prefix else k)]
     return []
-
-
-def _mutable(data: Any) -> Any:
-    """Dicts and lists all the way down (tuples become lists) so fitted values can be set."""
-    if isinstance(data, dict):
-        return {k: _mutable(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_mutable(v) for v in data]
-    return data
-
-
-def efficiency_node(data: dict, path: str) -> dict | list:
-    """The node a dotted path names; integer parts index lists ("gemm.tiles.2.2")."""
-    node: object = data
-    for part in path.split(".") if path else []:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise ValueError(f"calibration path '{path}' does not name an efficiency field")
-    return node  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
+from perfsim.io.limits import MAX_SUBLAYERS
 from perfsim.layers import layer_kind, layer_kinds
 from perfsim.layers.attention import AttentionSpec
 from perfsim.layers.linear import LinearSpec
@@ -142,6 +143,14 @@ class ModelSpec(_Strict):
     def _layout(self) -> ModelSpec:
         if (self.blocks is None) == (self.layer_pattern is None):
             raise ValueError("give exactly one of 'blocks' or 'layer_pattern'")
+        depth = len(self.layer_pattern or "") + sum(len(b.ops) * b.repeat for b in self.blocks or [])
+        if depth == 0:
+            raise ValueError("the model has no sublayers; give at least one block with ops (or a "
+                             "non-empty layer_pattern)")
+        if depth > MAX_SUBLAYERS:
+            counted = "layer_pattern letters" if self.layer_pattern else "ops x repeat over the blocks"
+            raise ValueError(f"the model has {depth:,} sublayers ({counted}); the limit is "
+                             f"{MAX_SUBLAYERS:,}, far above any published model")
         if self.layer_pattern is not None:
             if not self.pattern_ops:
                 raise ValueError("'layer_pattern' needs 'pattern_ops' mapping letters to operators")

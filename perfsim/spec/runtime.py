@@ -17,11 +17,14 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, field_validator
 
+from perfsim.io.limits import MAX_BATCHED_TOKENS, MAX_HOST_COST_S, MAX_SEQS, MAX_SIZE
 from perfsim.spec.base import _Strict
 
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_HOST_COST_S, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-PosInt = Annotated[int, Field(gt=0)]
+Seqs = Annotated[int, Field(gt=0, le=MAX_SEQS)]
+Tokens = Annotated[int, Field(gt=0, le=MAX_BATCHED_TOKENS)]
+BlockTokens = Annotated[int, Field(gt=0, le=MAX_SIZE)]
 
 AttentionImpl = Literal["fa2", "fa3", "flashinfer", "trtllm-fmha", "sdpa", "llama.cpp", "tvm"]
 GemmImpl = Literal["cublas", "cutlass", "llama.cpp", "tvm"]
@@ -38,7 +41,7 @@ class HostCost(_Strict):
     """One host-side cost in seconds, with where it comes from. `fitted_by` names the committed
     script that fitted it (its data and leave-one-out error are in that script's report)."""
 
-    value_s: NonNegative
+    value_s: Seconds
     source: str = Field(min_length=1)
     fitted_by: str | None = None
 
@@ -60,17 +63,17 @@ class Kernels(_Strict):
 class CudaGraphs(_Strict):
     enabled: bool = True
     #: Largest decode batch captured; bigger batches run eagerly.
-    max_capture_batch: PosInt = 512
+    max_capture_batch: Seqs = 512
 
 
 class Scheduler(_Strict):
     """Engine defaults (perfsim.sim.EngineConfig takes them unless the user overrides)."""
 
     policy: str = "vllm"  # a registered scheduler name (`perfsim list schedulers`)
-    max_num_seqs: PosInt | None = None  # None: the runtime's own per-device rule (vLLM)
-    max_batched_tokens: PosInt | None = None
+    max_num_seqs: Seqs | None = None  # None: the runtime's own per-device rule (vLLM)
+    max_batched_tokens: Tokens | None = None
     chunked_prefill: bool = True
-    block_size: PosInt = 16
+    block_size: BlockTokens = 16
     gpu_memory_utilization: Fraction = 0.9
     #: TensorRT-LLM sizes the KV pool as this share of the memory left free instead.
     kv_cache_free_fraction: Fraction | None = None

@@ -21,12 +21,13 @@ from perfsim.accuracy import (
     register_accuracy,
     score_from_loss,
 )
-from perfsim.accuracy.scaling_law import SCORE_PROXY, aspect_factor
+from perfsim.accuracy.published import load_score_proxies
+from perfsim.accuracy.scaling_law import aspect_factor
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.design import HybridDesign
+from perfsim.io.catalog import list_ids
 
-MEASURED = ["qwen2.5-0.5b", "qwen3-0.6b", "nemotron-flash-1b", "qwen3-1.7b", "nemotron-flash-3b"]
 params_st = st.floats(1e7, 1e12)
 tokens_st = st.floats(1e9, 1e14)
 
@@ -36,7 +37,9 @@ def test_scaling_law_loss_decreases_with_parameters(n1, n2, tokens):
     """More parameters at the same data never predict a higher loss or a lower score."""
     lo, hi = sorted((n1, n2))
     assert chinchilla_loss(hi, tokens) <= chinchilla_loss(lo, tokens)
-    assert score_from_loss(chinchilla_loss(hi, tokens)) >= score_from_loss(chinchilla_loss(lo, tokens))
+    proxy = (13.0, 6.5)
+    assert score_from_loss(chinchilla_loss(hi, tokens), proxy, 25.0) >= score_from_loss(
+        chinchilla_loss(lo, tokens), proxy, 25.0)
 
 
 @given(params_st, tokens_st, tokens_st)
@@ -88,25 +91,40 @@ def test_operator_mix_moves_loss_in_the_measured_direction():
     )
 
 
-def test_stored_score_proxy_is_the_fit_to_bundled_measurements():
-    """SCORE_PROXY is what fit_score_proxy gives on the bundled published scores."""
-    a, b = fit_score_proxy(MEASURED)
-    assert (a, b) == pytest.approx(SCORE_PROXY, abs=1e-3)
+@pytest.mark.parametrize("benchmark", ["mmlu", "nemotron_flash_avg"])
+def test_stored_score_proxy_is_the_fit_to_bundled_measurements(benchmark):
+    """score_proxy.yaml holds what fit_score_proxy gives on the bundled published scores."""
+    a, b = fit_score_proxy(list_ids("models"), benchmark)
+    stored = load_score_proxies().proxies[benchmark]
+    assert (a, b) == pytest.approx((stored.a, stored.b), abs=1e-3)
     assert b > 0  # higher loss, lower score
 
 
 def test_measured_uses_published_score_and_source():
     est = make_accuracy("measured")(perfsim.load_model("nemotron-flash-1b"))
-    assert est.accuracy == 49.6 and "2511.18890" in est.source
-    assert make_accuracy("measured").estimate(perfsim.load_model("llama-3.1-8b")) is None
-    assert math.isnan(make_accuracy("measured")(perfsim.load_model("llama-3.1-8b")).accuracy)
+    assert est.accuracy == 44.6 and "2511.18890" in est.source and est.kind == "measured"
+    flash_avg = make_accuracy({"name": "measured", "benchmark": "nemotron_flash_avg"})
+    assert flash_avg(perfsim.load_model("nemotron-flash-1b")).accuracy == 49.6
+    assert make_accuracy("measured").estimate(perfsim.load_model("gpt-oss-20b")) is None
+    unknown = make_accuracy("measured")(perfsim.load_model("gpt-oss-20b"))
+    assert math.isnan(unknown.accuracy) and unknown.kind == "unknown"
 
 
-def test_default_falls_back_to_scaling_law():
+def test_default_falls_back_to_a_marked_proxy_with_a_band():
     default = make_accuracy(None)
     assert default(perfsim.load_model("qwen3-0.6b")).source.startswith("measured")
-    predicted = default(perfsim.load_model("llama-3.1-8b"))
-    assert predicted.source == "scaling_law" and 0 < predicted.accuracy < 100 and predicted.loss_nats > 1.69
+    predicted = default(perfsim.load_model("gpt-oss-20b"))
+    assert predicted.source == "scaling_law" and predicted.kind == "proxy" and predicted.loss_nats > 1.69
+    assert 25 <= predicted.low < predicted.accuracy < predicted.high <= 100  # MMLU chance is 25 %
+    rmse = load_score_proxies().proxies["mmlu"].loo_rmse_points
+    assert predicted.high - predicted.accuracy == pytest.approx(rmse)
+
+
+def test_unfitted_benchmark_needs_an_explicit_proxy():
+    with pytest.raises(PerfsimInputError, match="no fitted score proxy for benchmark 'gsm8k'"):
+        ScalingLaw(benchmark="gsm8k")(perfsim.load_model("qwen3-8b"))
+    explicit = ScalingLaw(benchmark="gsm8k", proxy=(10.0, 5.0))(perfsim.load_model("qwen3-8b"))
+    assert explicit.kind == "proxy" and explicit.low is None  # no fitted band for a user's mapping
 
 
 def test_decoding_quality_lossless_and_interpolated():

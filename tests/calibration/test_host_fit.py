@@ -104,7 +104,7 @@ def test_unpriceable_rows_are_reported_with_a_reason(tmp_path):
         fields, rows = reader.fieldnames, list(reader)
     good = next(r for r in rows if "ai.wmx.dev" in r["source_url"] and r["metric"] == "itl_ms")
     bad_gpu = {**good, "gpu": "RTX 3090"}
-    bad_model = {**good, "model": "google/gemma-2b"}
+    bad_model = {**good, "model": "google/gemma-7b"}
     path = tmp_path / "m.csv"
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)

@@ -27,13 +27,13 @@ def test_predict_json_is_data_on_stdout():
 
 
 @pytest.mark.parametrize("args, needle", [
-    (("predict", "-m", "llama-2-7b", "-h", "h100-sxm", "--batch", "64", "--prompt-len", "1024",
+    (("predict", "-m", "llama-2-7b", "-h", "h100-sxm", "--batch", "128", "--prompt-len", "1024",
       "--output-len", "1024"), "does not fit"),
-    (("predict", "-m", "qwen3-8b", "-h", "h100-sxm", "--batch", "0"), "batch must be a positive integer"),
+    (("predict", "-m", "qwen3-8b", "-h", "h100-sxm", "--batch", "0"), "--batch must be an integer from 1 to"),
     (("predict", "-m", "qwen3-8b", "-h", "nope"), "unknown hardware profile 'nope'"),
     (("predict", "-m", "qwen3-8b", "-h", "h100-sxm", "--prompt-len", "50000"), "exceeds max_context_len"),
     (("simulate", "-m", "qwen3-0.6b", "-h", "l4", "--num-requests", "4", "--scheduler", "guaranteed_no_evict",
-      "--kv-cache-free-fraction", "1.5"), "kv_cache_free_fraction must be in (0, 1] (got 1.5)"),
+      "--kv-cache-free-fraction", "1.5"), "--kv-cache-free-fraction must be a number above 0 and at most 1"),
 ])
 def test_bad_input_is_one_sentence_without_traceback(args, needle):
     out = run(*args)

@@ -56,7 +56,7 @@ def test_defaults_and_values():
     (choice("beam"), "--decoding 'beam' is unknown; allowed: autoregressive"),
     (choice("eagle", "draft=mtp", acceptance=0.7), "draft is given twice"),
     (choice("speculative", "k=3", k=4, acceptance=0.7), "k is given twice (--k and --set)"),
-    (choice("speculative", "k=0", "acceptance=0.7"), "k (draft length) must be >= 1"),
+    (choice("speculative", "k=0", "acceptance=0.7"), "k (draft length) must be an integer from 1 to 64"),
 ])
 def test_bad_settings_are_one_sentence(given, needle):
     with pytest.raises(PerfsimInputError) as info:

@@ -77,4 +77,4 @@ def test_predict_csv_alias_and_format_agree(capsys):
     assert run([*base, "--csv"]) == 0
     first = capsys.readouterr().out
     assert run([*base, "-f", "csv"]) == 0
-    assert capsys.readouterr().out == first and first.startswith("model,hardware,ttft_s")
+    assert capsys.readouterr().out == first and first.startswith("model,hardware,runtime,ttft_s")

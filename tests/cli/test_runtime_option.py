@@ -25,9 +25,9 @@ def test_every_prediction_command_offers_runtime(command):
 def test_predict_under_vllm_fits_nemotron_nano_at_128k_on_a10g_and_names_its_chunk():
     case = ["predict", "-m", "nemotron-nano-9b-v2", "-h", "a10g", "--prompt-len", "130816",
             "--output-len", "256"]
-    refused = runner.invoke(app, [*case, "--json"])
+    refused = runner.invoke(app, [*case, "--runtime", "none", "--json"])  # whole-prompt prefill
     assert refused.exit_code == 2
-    done = runner.invoke(app, [*case, "--runtime", "vllm", "--json"])
+    done = runner.invoke(app, [*case, "--json"])  # vLLM, the default runtime
     assert done.exit_code == 0, done.output
     assert "chunks of 2048 tokens" in done.output
 
@@ -42,3 +42,11 @@ def test_a_runtime_yaml_path_is_accepted(tmp_path):
                                "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout[done.stdout.index("["):])[0]["runtime"] == str(path)
+
+
+def test_cli_default_runtime_is_the_library_default():
+    """options.py spells the default out (so --help needs no pydantic); it must agree."""
+    from perfsim.cli import options
+    from perfsim.cost import runtime
+
+    assert options.DEFAULT_RUNTIME == runtime.DEFAULT_RUNTIME == "vllm"

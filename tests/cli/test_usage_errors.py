@@ -37,7 +37,7 @@ def test_usage_errors_are_one_sentence_with_status_2(capsys, argv, needle):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    ([*PREDICT, "--batch", "0"], "batch must be a positive integer"),
+    ([*PREDICT, "--batch", "0"], "--batch must be an integer from 1 to"),
     (["simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "nope"], "--workload 'nope' is unknown"),
     (["simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "trace"], "--workload trace needs --trace"),
     (["simulate", "-m", "qwen3-0.6b", "-h", "l4", "--workload", "batch"], "use the Python API"),

@@ -38,7 +38,7 @@ def test_kv_and_state_are_exact_linear_functions(batch, ctx):
 
 
 def test_llama2_7b_batch64_context2048_does_not_fit_on_h100():
-    report = perfsim.memory("llama-2-7b", "h100-sxm", 64, 2048)
+    report = perfsim.memory("llama-2-7b", "h100-sxm", 64, 2048, runtime=None)  # whole-prompt prefill
     assert not report.fits
     assert report.shortfall_bytes > 5e9
     assert report.kv_cache_bytes == pytest.approx(64 * 2048 * 524288)
@@ -66,7 +66,7 @@ def test_model_too_big_for_device_reports_zero_batch():
 
 
 def test_invalid_memory_arguments():
-    with pytest.raises(perfsim.PerfsimInputError, match="batch must be a positive integer"):
+    with pytest.raises(perfsim.PerfsimInputError, match="batch must be an integer from 1 to"):
         perfsim.memory("qwen3-8b", "h100-sxm", 0, 10)
     with pytest.raises(perfsim.PerfsimInputError, match="exceeds max_context_len 40960"):
         perfsim.memory("qwen3-8b", "h100-sxm", 1, 10**6)
@@ -95,9 +95,9 @@ def test_one_footprint_behind_report_batch_evaluator_and_kv_pool(h100):
 
     model = perfsim.load_model("gpt-oss-20b")
     foot = Footprint.of(model, h100)
-    report = perfsim.memory(model, h100, 16, 4096)
+    report = perfsim.memory(model, h100, 16, 4096, runtime=None)
     assert report.total_bytes == foot.total_bytes(16, 4096, 16 * 4096)
-    cols = evaluate_workloads(model, h100, 16, 2048, 2048)
+    cols = evaluate_workloads(model, h100, 16, 2048, 2048, runtime=None)
     assert cols["memory_bytes"][0] == report.total_bytes
     chunked = perfsim.memory(model, h100, 1, 4096, prefill_chunk_tokens=PREFILL_CHUNK_TOKENS)
     assert cols["max_batch"][0] == chunked.max_batch == foot.max_batch(4096, PREFILL_CHUNK_TOKENS)

@@ -85,7 +85,8 @@ def test_fp8_activations_leave_the_residual_stream_and_allreduce_in_bf16(h100):
 
     fp8 = apply_transforms("llama-3.1-70b", [WeightDType("fp8"), ActivationDType("fp8")])
     tp = Execution(tensor_parallel=4)
-    steps = {name: perfsim.prefill(m, h100, 1, 4096, execution=tp).breakdown.groupby("kernel").time_s.sum()
+    steps = {name: perfsim.prefill(m, h100, 1, 4096, execution=tp, runtime=None)
+             .breakdown.groupby("kernel").time_s.sum()
              for name, m in (("bf16", "llama-3.1-70b"), ("fp8", fp8))}
     assert steps["fp8"]["allreduce"] == pytest.approx(steps["bf16"]["allreduce"])
     assert steps["fp8"]["up_proj"] < 0.7 * steps["bf16"]["up_proj"]
@@ -111,7 +112,8 @@ def test_mixed_batch_costs_less_than_separate_steps(h100, llama8b):
 
 
 def test_vectorised_grid_matches_scalar_calls(h100):
-    grid = perfsim.evaluate_grid(["qwen3-8b", "gpt-oss-20b"], ["h100-sxm", "a10g"], [1, 16], [512, 4096])
+    grid = perfsim.evaluate_grid(["qwen3-8b", "gpt-oss-20b"], ["h100-sxm", "a10g"], [1, 16], [512, 4096],
+                                 runtime=None)
     assert len(grid) == 2 * 2 * 2 * 2
     for row in grid.sample(6, random_state=0).itertuples():
         model, hw = perfsim.load_model(row.model), perfsim.load_hardware(row.hardware)
@@ -145,8 +147,8 @@ def test_generate_composes_ttft_and_tpot(h100):
 
 def test_generate_rejects_oversized_config_with_numbers():
     with pytest.raises(perfsim.PerfsimInputError, match=r"does not fit, short by [\d.]+ GB"):
-        perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024)
-    unchecked = perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024, check_memory=False)
+        perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024, runtime=None)
+    unchecked = perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024, check_memory=False, runtime=None)
     assert not unchecked.memory.fits and np.isfinite(unchecked.e2e_s)
 
 

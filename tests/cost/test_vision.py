@@ -40,11 +40,12 @@ def test_encoder_reruns_per_chunk_without_embedding_cache(h100):
 
 def test_progressive_in_llm_reduction(h100):
     """Low-to-high progressive schedules cost less the earlier and harder they cut."""
-    base = vlm_ttft(VL, h100, frames=64, text_tokens=64)
-    late = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={24: 0.25})
-    early = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={4: 0.5, 10: 0.25})
+    whole = dict(runtime=None)  # one whole-prompt forward, so the schedules compare like for like
+    base = vlm_ttft(VL, h100, frames=64, text_tokens=64, **whole)
+    late = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={24: 0.25}, **whole)
+    early = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={4: 0.5, 10: 0.25}, **whole)
     assert base.llm_prefill_s > late.llm_prefill_s > early.llm_prefill_s
-    none = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={0: 1.0})
+    none = vlm_ttft(VL, h100, frames=64, text_tokens=64, keep_schedule={0: 1.0}, **whole)
     assert none.llm_prefill_s == pytest.approx(base.llm_prefill_s, rel=0.02)
 
 
@@ -73,6 +74,6 @@ def test_model_without_vision_encoder(h100):
 
 def test_keep_everything_schedule_is_the_predictors_whole_prompt_prefill():
     """The in-LLM reduction path composes its step with the predictor's LaunchModel."""
-    whole = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50)
-    kept = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50, keep_schedule={0: 1.0})
+    whole = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50, runtime=None)
+    kept = vlm_ttft(VL, "h100-sxm", frames=8, text_tokens=50, keep_schedule={0: 1.0}, runtime=None)
     assert kept.llm_prefill_s == pytest.approx(whole.llm_prefill_s, rel=1e-12)

@@ -97,7 +97,7 @@ def test_request_level_rate_counts_requests_not_tokens():
 
 
 @pytest.mark.parametrize("factory, needle", [
-    (lambda: Speculative(k=0, acceptance=0.5), "k .* must be >= 1"),
+    (lambda: Speculative(k=0, acceptance=0.5), "k .* must be an integer from 1 to 64"),
     (lambda: Speculative(k=2, acceptance=1.5), "in 0..1"),
     (lambda: Speculative(k=2), "exactly one of acceptance"),
     (lambda: Speculative(k=2, mean_accepted_tokens=4), r"in 1..3"),

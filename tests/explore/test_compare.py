@@ -55,7 +55,7 @@ def test_compare_uses_the_shared_max_batch_throughput_with_its_own_choices():
     """compare's throughput row is max_batch_throughput at context prompt + output, capped at
     MAX_BATCH, best of the powers of two; the report's is the same definition at the max batch."""
     import perfsim
-    from perfsim.cost.request import max_batch_throughput
+    from perfsim.cost.max_batch import max_batch_throughput
     from perfsim.explore.compare import MAX_BATCH
 
     model, hw = perfsim.load_model("qwen3-8b"), perfsim.load_hardware("a10g")

@@ -52,9 +52,9 @@ def test_hybridised_design_equals_design_with_those_mixers(kind, share, n_layers
 
 
 def test_design_inputs_are_checked_by_name():
-    with pytest.raises(perfsim.PerfsimInputError, match=r"design: mamba_state must be a positive integer"):
+    with pytest.raises(perfsim.PerfsimInputError, match=r"design: mamba_state must be an integer from 1 to"):
         HybridDesign(n_layers=2, hidden_size=512, mixers="mamba2", mamba_state=0).to_model()
-    with pytest.raises(perfsim.PerfsimInputError, match=r"design: window must be a positive integer"):
+    with pytest.raises(perfsim.PerfsimInputError, match=r"design: window must be an integer from 1 to"):
         HybridDesign(n_layers=2, hidden_size=512, window=0).to_model()
     ok = HybridDesign(n_layers=2, hidden_size=512, num_kv_heads=0, mixers="mamba2").to_model()
     assert isinstance(ok.sublayers[0], Mamba2Spec)

@@ -103,7 +103,8 @@ def test_space_without_search_section_is_rejected():
 @pytest.mark.parametrize(
     "kwargs, needle",
     [
-        ({"n_layers": 0, "hidden_size": 512}, "n_layers must be >= 1"),
+        ({"n_layers": 0, "hidden_size": 512}, "n_layers must be an integer from 1 to"),
+        ({"n_layers": 2, "hidden_size": 8, "ffn_ratio": 0.5}, "narrower than one 64-wide tile"),
         ({"n_layers": 2, "hidden_size": 512, "mixers": ("attention",)}, "needs n_layers=2"),
         ({"n_layers": 2, "hidden_size": 512, "mixers": "lstm"}, "unknown mixers"),
         ({"n_layers": 2, "hidden_size": 512, "num_heads": 16, "num_kv_heads": 5}, "multiple of num_kv_heads"),

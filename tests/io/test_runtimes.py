@@ -38,6 +38,10 @@ def write(tmp_path, name, text):
     ("scheduler: {policy: lottery}\n", "scheduler.policy"),
     ("devices: {hopper: {scheduler: {policy: lottery}}}\n", "devices.hopper.scheduler.policy"),
     ("host: {per_step: {value_s: -1, source: x}}\n", "host.per_step.value_s"),
+    ("host: {per_step: {value_s: 3600, source: x}}\n", "host.per_step.value_s"),
+    ("scheduler: {max_num_seqs: 1000000000}\n", "scheduler.max_num_seqs"),
+    ("scheduler: {block_size: 0}\n", "scheduler.block_size"),
+    ("cuda_graphs: {max_capture_batch: 100000000}\n", "cuda_graphs.max_capture_batch"),
 ])
 def test_bad_runtime_is_one_sentence_naming_file_and_field(tmp_path, extra, field):
     path = write(tmp_path, "bad.yaml", VALID + extra)

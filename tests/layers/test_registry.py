@@ -24,6 +24,8 @@ EXAMPLES = {
     "linear": {"type": "linear"},
     "mla": {"type": "mla", "num_heads": 4, "q_lora_rank": 24, "kv_lora_rank": 32, "qk_nope_head_dim": 16,
             "qk_rope_head_dim": 8, "v_head_dim": 16},
+    "cross_attention": {"type": "cross_attention", "num_heads": 4, "num_kv_heads": 2, "head_dim": 16,
+                        "num_context_tokens": 12},
 }
 
 

@@ -66,3 +66,35 @@ def test_bad_phase_and_heads_are_rejected():
         Attention("verify", 1, 1, 10, 8, 8, 64)
     with pytest.raises(ValueError, match="multiple"):
         Attention("decode", 1, 1, 10, 8, 3, 64)
+
+
+def test_softmax_cost_makes_small_head_dims_slower_per_flop(h100):
+    """Exponentials run on the special-function units: per FLOP, head dim 64 is slower than 256
+    (aiconfigurator-core H100 tables), and head dim 128 prices as it did before the term."""
+    def per_flop(head_dim):
+        op = Attention("prefill", 4, 4096, 4096, 32, 8, head_dim, impl="fa3")
+        return kernel_time(h100, op) / op.cost().flops
+
+    assert per_flop(64) > 1.3 * per_flop(128) > 1.3 * 1.1 * per_flop(256)
+
+
+def test_softmax_cost_of_zero_is_the_old_model(h100):
+    data = h100.model_dump()
+    data["efficiency"]["attention"]["softmax_cost_flops"] = 0.0
+    plain = type(h100).model_validate(data)
+    op = Attention("prefill", 1, 2048, 2048, 32, 8, 128)
+    with_term = kernel_time(h100, op)
+    assert kernel_time(plain, op) < with_term
+    assert kernel_time(plain, Attention("prefill", 1, 0, 0, 32, 8, 128)) == 0.0
+
+
+@given(batch=st.integers(1, 4096), kv=st.integers(1, 64))
+def test_decode_work_items_cost_per_sequence_and_kv_head(h100, batch, kv):
+    data = h100.model_dump()
+    data["efficiency"]["attention"]["decode_item_s"] = 5e-8
+    itemised = type(h100).model_validate(data)
+    op = Attention("decode", batch, 1, kv, 32, 8, 128)
+    extra = kernel_time(itemised, op) - kernel_time(h100, op)
+    assert extra <= 5e-8 * batch * 8 + 1e-12
+    if batch >= 512:  # large batches of short contexts: the work items dominate
+        assert extra > 0

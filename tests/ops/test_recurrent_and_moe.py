@@ -58,3 +58,28 @@ def test_tensor_parallel_beyond_nvlink_domain_is_rejected(h100):
 
     with pytest.raises(perfsim.PerfsimInputError, match="exceeds the 8-GPU"):
         kernel_time(h100, AllReduce(1e6, 16))
+
+
+def test_gdn_prefill_has_a_sequential_chunk_floor(h100):
+    """One chain of chunk states per (sequence, head): few chains wait on the chain, many on work."""
+    data = h100.model_dump()
+    data["efficiency"]["scan"]["chunk_step_s"] = 3e-6
+    chained = type(h100).model_validate(data)
+    lone = LinearAttention("prefill", 1, 32768, 2, 128, 128)
+    assert kernel_time(chained, lone) >= 512 * 3e-6
+    assert kernel_time(h100, lone) < 512 * 3e-6  # prior without the term
+    busy = LinearAttention("prefill", 64, 8192, 32, 128, 128)
+    waves = 64 * 32 / h100.compute.sm_count
+    assert kernel_time(chained, busy) >= 128 * 3e-6 * waves
+    assert kernel_time(chained, LinearAttention("decode", 8, 1, 32, 128, 128)) == kernel_time(
+        h100, LinearAttention("decode", 8, 1, 32, 128, 128))
+
+
+def test_moe_module_without_router_and_grouped_efficiency(h100):
+    moe = MoE(64, 4096, 1024, 64, 8)
+    assert kernel_time(h100, moe.without_router()) < kernel_time(h100, moe)
+    data = h100.model_dump()
+    data["efficiency"]["moe"] = {"grouped_gemm_e": 0.5, "t_fixed_s": 1e-5}
+    slow = type(h100).model_validate(data)
+    assert kernel_time(slow, moe) > kernel_time(h100, moe) + 1e-5
+    assert kernel_time(slow, MoE(0, 4096, 1024, 64, 8)) == 0.0

@@ -136,4 +136,4 @@ def test_cli_passes_client_protocol():
     bad = subprocess.run([sys.executable, "-m", "perfsim", "simulate", "-m", "qwen3-0.6b", "-h", "l4",
                           "--workload", "closed_loop", "--ramp-s", "nan", "--client-start", "staggered"],
                          capture_output=True, text=True)
-    assert bad.returncode == 2 and "ramp_s must be a finite number" in bad.stderr
+    assert bad.returncode == 2 and "--ramp-s must be a number from 0 to" in bad.stderr

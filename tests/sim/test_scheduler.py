@@ -67,7 +67,7 @@ def test_kv_cache_free_fraction_scales_the_free_memory():
 
 @pytest.mark.parametrize("fraction", [0.0, 1.5])
 def test_kv_cache_free_fraction_range(fraction):
-    message = r"engine: kv_cache_free_fraction must be in \(0, 1\]"
+    message = r"engine: kv_cache_free_fraction must be a number above 0 and at most 1"
     with pytest.raises(perfsim.PerfsimInputError, match=message):
         perfsim.simulate_serving(MODEL, HW, Batch(np.array([8]), np.array([8])),
                                  perfsim.EngineConfig(kv_cache_free_fraction=fraction))

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import perfsim
+from perfsim.cost.runtime import resolve_execution
 from perfsim.decoding import Speculative
 from perfsim.sim import serving
 from perfsim.sim.metrics import ITL_EDGES_S
@@ -47,7 +48,9 @@ def test_single_stream_tpot_is_the_decode_step_latency():
     """Alone in the engine, each token costs one decode iteration at the request's context."""
     result = perfsim.simulate_serving(LLAMA, H100, closed(1, num_requests=3, prompt_len=512, output_len=33))
     model, hw = perfsim.load_model(LLAMA), perfsim.load_hardware(H100)
-    step = perfsim.step_latency(model, hw, perfsim.StepBatch(decode_seqs=1, decode_context=512 + 16))
+    vllm = resolve_execution("vllm", hw)  # the default runtime, as simulate_serving resolves it
+    batch = perfsim.StepBatch(decode_seqs=1, decode_context=512 + 16)
+    step = perfsim.step_latency(model, hw.for_runtime("vllm"), batch, vllm)
     assert result.summary()["tpot_mean_s"] == pytest.approx(float(step), rel=0.01)
     assert result.summary()["preemptions"] == 0
 
@@ -312,13 +315,14 @@ def test_without_chunked_prefill_the_token_budget_must_cover_a_request():
 
 
 @pytest.mark.parametrize("fields, match", [
-    (dict(gpu_memory_utilization=1.5), r"gpu_memory_utilization must be in \(0, 1\] \(got 1.5\)"),
-    (dict(gpu_memory_utilization=0.0), r"gpu_memory_utilization must be in \(0, 1\]"),
+    (dict(gpu_memory_utilization=1.5),
+     r"gpu_memory_utilization must be a number above 0 and at most 1 \(got 1.5\)"),
+    (dict(gpu_memory_utilization=0.0), r"gpu_memory_utilization must be a number above 0 and at most 1"),
     (dict(scheduler="x"), "unknown scheduler 'x'; allowed: guaranteed_no_evict, prefill_first, vllm"),
-    (dict(block_size=0), "block_size must be >= 1"),
-    (dict(max_num_seqs=-1), "max_num_seqs must be >= 1"),
-    (dict(max_batched_tokens=-5), "max_batched_tokens must be >= 1"),
-    (dict(step_overhead_s=-1.0), "step_overhead_s must be >= 0"),
+    (dict(block_size=0), "block_size must be an integer from 1 to"),
+    (dict(max_num_seqs=-1), "max_num_seqs must be an integer from 1 to"),
+    (dict(max_batched_tokens=-5), "max_batched_tokens must be an integer from 1 to"),
+    (dict(step_overhead_s=-1.0), r"step_overhead_s \(seconds\) must be a number from 0 to"),
     (dict(max_model_len=10**7), r"max_model_len must be in 1\.\.131072 for llama-3.1-8b"),
 ])
 def test_bad_engine_config(fields, match):
@@ -327,7 +331,7 @@ def test_bad_engine_config(fields, match):
 
 
 def test_zero_max_num_seqs_is_rejected():
-    with pytest.raises(perfsim.PerfsimInputError, match="max_num_seqs must be >= 1"):
+    with pytest.raises(perfsim.PerfsimInputError, match="max_num_seqs must be an integer from 1 to"):
         perfsim.simulate_serving(LLAMA, H100, closed(1), perfsim.EngineConfig(max_num_seqs=0))
 
 

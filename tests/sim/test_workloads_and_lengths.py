@@ -212,11 +212,11 @@ def test_workload_max_lengths():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: perfsim.Poisson(0.0), "rate must be > 0"),
-    (lambda: perfsim.Poisson(-1.0), "rate must be > 0"),
-    (lambda: perfsim.Poisson(float("nan")), "rate must be > 0"),
-    (lambda: perfsim.Poisson(1.0, num_requests=0), "num_requests must be a positive integer"),
-    (lambda: perfsim.Poisson(1.0, num_requests=2.5), "num_requests must be a positive integer"),
+    (lambda: perfsim.Poisson(0.0), r"rate \(requests/s\) must be a number above 0"),
+    (lambda: perfsim.Poisson(-1.0), r"rate \(requests/s\) must be a number above 0"),
+    (lambda: perfsim.Poisson(float("nan")), r"rate \(requests/s\) must be a number above 0"),
+    (lambda: perfsim.Poisson(1.0, num_requests=0), "num_requests must be an integer from 1 to"),
+    (lambda: perfsim.Poisson(1.0, num_requests=2.5), "num_requests must be an integer from 1 to"),
     (lambda: perfsim.Gamma(1.0, cv=0.0), "gamma cv must be > 0"),
     (lambda: perfsim.Gamma(1.0, prompt_len="x"), "prompt_len must be an int"),
     (lambda: perfsim.ClosedLoop(0), "concurrency must be a positive integer"),
@@ -265,9 +265,9 @@ def test_trace_accepts_integral_floats(tmp_path):
     ("time,prompt,output\n0,10,4\n", r"missing column\(s\) arrival_s, prompt_tokens, output_tokens"),
     ("arrival_s,prompt_tokens,output_tokens\n1.0,10,3\n0.5,10,3\n", "must be >= 0 and non-decreasing"),
     ("arrival_s,prompt_tokens,output_tokens\n-0.1,10,3\n", "must be >= 0 and non-decreasing"),
-    ("arrival_s,prompt_tokens,output_tokens\n0,10,3.5\n", "must be integers >= 1"),
-    ("arrival_s,prompt_tokens,output_tokens\n0,0,3\n", "must be integers >= 1"),
-    ("arrival_s,prompt_tokens,output_tokens\n0,10,4\n1,10,\n", "must be integers >= 1"),
+    ("arrival_s,prompt_tokens,output_tokens\n0,10,3.5\n", "must be integers from 1 to"),
+    ("arrival_s,prompt_tokens,output_tokens\n0,0,3\n", "must be integers from 1 to"),
+    ("arrival_s,prompt_tokens,output_tokens\n0,10,4\n1,10,\n", "must be integers from 1 to"),
     ("arrival_s,prompt_tokens,output_tokens\n", "the trace has no rows"),
     ("", "not a readable CSV"),
 ])
@@ -285,7 +285,7 @@ def test_missing_trace_file(tmp_path):
 
 def test_trace_with_text_token_count(tmp_path):
     path = _write_trace(tmp_path, "arrival_s,prompt_tokens,output_tokens\n0,10,abc\n1,10,5\n")
-    with pytest.raises(perfsim.PerfsimInputError, match="must be integers >= 1"):
+    with pytest.raises(perfsim.PerfsimInputError, match="must be integers from 1 to"):
         perfsim.Trace(path)
 
 

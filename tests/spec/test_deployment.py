@@ -79,7 +79,7 @@ def test_same_as_prices_the_phases_an_entry_has_no_figures_for():
 
 def test_default_implementation_figures_and_calibration_paths_are_unchanged():
     hw = perfsim.load_hardware("h100-sxm")
-    assert hw.efficiency.attention.impl == "fa2" and hw.efficiency.attention.prefill_e["bf16"] == 0.37
+    assert hw.efficiency.attention.impl == "fa2" and hw.efficiency.attention.prefill_e["bf16"] == 0.555
     fitted = hw.model_copy(update={"calibration": hw.calibration.model_copy(
         update={"fitted": {"attention.prefill_e.bf16": 0.5,
                            "attention.implementations.fa3.prefill_e.bf16": 0.7}})})
@@ -100,3 +100,15 @@ def test_execution_rejects_a_negative_per_sequence_cost():
         Execution(host_per_seq_per_step_s=-1.0)
     assert {f.name for f in dataclasses.fields(Execution)} >= {
         "attention_prefill_impl", "attention_decode_impl", "host_per_seq_per_step_s"}
+
+
+@pytest.mark.parametrize("fields", [
+    {"tensor_parallel": 0}, {"tensor_parallel": 1.5}, {"tensor_parallel": True}, {"tensor_parallel": "2"},
+    {"tensor_parallel": 10**6}, {"cuda_graphs": "no"}, {"host_overhead_per_step_s": float("nan")},
+    {"host_per_kernel_s": -1e-6}, {"host_per_seq_per_step_s": float("inf")}, {"attention_prefill_impl": 3},
+])
+def test_execution_refuses_wrong_types_and_non_finite_costs(fields):
+    with pytest.raises(PerfsimInputError) as info:
+        Execution(**fields)
+    name = next(iter(fields))
+    assert f"Execution.{name} must be" in str(info.value)

@@ -79,3 +79,27 @@ def test_any_bad_size_gives_one_sentence_naming_file_and_field(tmp_path_factory,
     else:  # only values pydantic can coerce to a valid positive int may pass
         assert isinstance(value, (int, float, str))
         assert int(float(value)) > 0
+
+
+def _with(**changes):
+    data = _raw("qwen3-0.6b")
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"blocks": [{"repeat": 1_000_000, "ops": ["attn", "mlp"]}]}, "2,000,000 sublayers"),
+    ({"blocks": None, "layer_pattern": "A" * 200_000, "pattern_ops": {"A": "attn"}}, "200,000 sublayers"),
+    ({"blocks": []}, "no sublayers"),
+    ({"blocks": None, "layer_pattern": "", "pattern_ops": {"A": "attn"}}, "no sublayers"),
+    ({"hidden_size": True}, "hidden_size"),
+    ({"hidden_size": 1024.0}, "hidden_size"),
+    ({"max_context_len": 10**30}, "max_context_len"),
+    ({"published_params": float("nan")}, "published_params"),
+    ({"published_params": float("inf")}, "published_params"),
+])
+def test_nonsense_sizes_are_refused_at_the_api_too(changes, needle):
+    """The schema itself (not only the YAML door) refuses bools, floats for ints, huge sizes, NaN."""
+    with pytest.raises(ValueError) as info:
+        perfsim.ModelSpec.model_validate(_with(**changes))
+    assert needle in str(info.value)

@@ -33,11 +33,19 @@ def test_a_supported_pair_resolves_and_prices_a_prefill(runtime_id, hw_id):
     assert math.isfinite(latency) and latency > 0
 
 
+#: Runtimes built for edge SoCs only: TensorRT Edge-LLM targets Jetson Orin (ampere) and Thor /
+#: DRIVE / DGX Spark (blackwell), not data-centre Hopper or Ada GPUs.
+EDGE_ONLY = {"tensorrt-edge-llm": {"ampere", "blackwell"}}
+
+
 def test_every_gpu_runtime_pair_is_covered():
     """The GPU runtimes run on all bundled GPUs; only the CPU profile is left out for some."""
     for r in RUNTIMES:
         for h in PROFILES:
-            if perfsim.load_hardware(h).arch != "x86-64":
+            arch = perfsim.load_hardware(h).arch
+            if r in EDGE_ONLY and arch not in EDGE_ONLY[r]:
+                assert (r, h) not in PAIRS
+            elif arch != "x86-64":
                 assert (r, h) in PAIRS, f"runtime '{r}' should run on GPU profile '{h}'"
 
 

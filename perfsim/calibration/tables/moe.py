@@ -1,0 +1,67 @@
+"""Fused MoE tables (moe_perf.parquet): the routed experts of one layer on one GPU.
+
+Collector facts (collector/<framework>/collect_moe.py): latency in ms; the module is given router
+logits, so top-k selection, token permutation, both grouped GEMMs, the activation and the combine
+are timed but the router GEMM is not. `inter_size` is the whole expert's intermediate width, split
+`moe_tp_size` ways. fp8 modules quantise their bf16 input tokens on the fly. Only rows without
+expert parallelism and with balanced routing are mapped (perfsim's MoE op has neither EP nor
+skewed routing yet); weight-only (int4/mxfp4) rows are left to the weight-only model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from perfsim.calibration.tables.family import (
+    DTYPES,
+    FRACTION,
+    SECONDS,
+    Bounds,
+    Family,
+    arr,
+    finish,
+    grouped_time,
+)
+from perfsim.calibration.tables.gemm import activation_quant
+from perfsim.ops import MoE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from perfsim.spec.hardware import HardwareProfile
+
+_SHAPE = ("dtype", "scaling", "gated", "hidden_size", "inter_size", "num_experts", "topk", "num_tokens")
+_GROUP = ("dtype", "scaling", "gated", "hidden_size", "inter_size", "num_experts", "topk")
+
+
+def rows(raw: pd.DataFrame, runtime: str) -> pd.DataFrame:
+    kept = raw[raw["moe_dtype"].isin(["bfloat16", "fp8", "fp8_block"]) & (raw["moe_ep_size"] == 1)
+               & (raw["distribution"] == "balanced") & (raw["inter_size"] % raw["moe_tp_size"] == 0)]
+    frame = kept.assign(
+        dtype=kept["moe_dtype"].map(DTYPES),
+        scaling=np.where(kept["moe_dtype"] == "fp8_block", "block",
+                         np.where(kept["moe_dtype"] == "fp8", "tensor", "none")),
+        gated=~kept["kernel_source"].str.contains("nongated"),
+        inter_size=kept["inter_size"] // kept["moe_tp_size"],
+        measured_s=kept["latency"].astype(float) * 1e-3)
+    frame["family"] = "moe_" + frame["dtype"] + np.where(frame["scaling"] == "block", "_block", "")
+    return finish(frame, _SHAPE)
+
+
+def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarray:
+    def ops(key, group):
+        dtype, scaling, gated, hidden, inter, experts, topk = key
+        t = arr(group, "num_tokens")
+        moe = MoE(t, int(hidden), int(inter), int(experts), int(topk), bool(gated), dtype)
+        return [moe.without_router(), *activation_quant(t, float(hidden), scaling)]
+
+    return grouped_time(hw, frame, _GROUP, ops)
+
+
+def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
+    return {"moe.grouped_gemm_e": FRACTION, "moe.t_fixed_s": SECONDS}
+
+
+FAMILY = Family("moe", ("moe_perf.parquet",), rows, predict, params)

@@ -1,0 +1,37 @@
+"""All-reduce: ring, one-shot and two-shot, the fastest chosen; a measured peer-sync latency."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from perfsim.ops import AllReduce, kernel_time
+
+
+def _with_comm(hw, **comm):
+    data = hw.model_dump()
+    data["efficiency"]["comm"] |= comm
+    return type(hw).model_validate(data)
+
+
+@given(st.floats(1e2, 2e9), st.sampled_from([2, 4, 8]))
+def test_never_slower_than_ring_and_monotone_in_bytes(h100, nbytes, gpus):
+    link = h100.interconnect.scale_up
+    bw = link.bw_bytes_per_s_per_dir * h100.efficiency_in_use.comm.allreduce_bus_eff
+    ring = 2 * (gpus - 1) / gpus * nbytes / bw + 2 * (gpus - 1) * link.latency_s
+    t = kernel_time(h100, AllReduce(nbytes, gpus))
+    assert t <= ring + 1e-15
+    assert kernel_time(h100, AllReduce(nbytes * 2, gpus)) >= t
+
+
+def test_measured_peer_latency_sets_the_small_message_floor(h100):
+    fast = _with_comm(h100, allreduce_latency_s=4e-6)
+    assert kernel_time(fast, AllReduce(256.0, 8)) == np.float64(4e-6) + 7 * 256.0 / (
+        fast.interconnect.scale_up.bw_bytes_per_s_per_dir * 0.8)
+    assert kernel_time(fast, AllReduce(256.0, 8)) < kernel_time(h100, AllReduce(256.0, 8))
+
+
+def test_two_shot_wins_mid_size_messages_on_eight_gpus(h100):
+    fast = _with_comm(h100, allreduce_latency_s=4e-6)
+    bw = fast.interconnect.scale_up.bw_bytes_per_s_per_dir * 0.8
+    nbytes = 4 * 2**20
+    assert kernel_time(fast, AllReduce(nbytes, 8)) == 2 * 4e-6 + 2 * 7 / 8 * nbytes / bw
