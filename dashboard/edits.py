@@ -49,10 +49,13 @@ def compute_dtype(model: ModelSpec) -> str:
 
 def supports(hw: HardwareProfile, model: ModelSpec) -> str | None:
     """None if `hw` has a tensor peak for the model's compute dtype, else the library's sentence."""
+    dtype = compute_dtype(model)
     try:
-        hw.peak_flops(compute_dtype(model))
-    except ValueError as exc:
-        return f"{exc}; pick other weight/activation dtypes or another device."
+        hw.peak_flops(dtype)
+    except ValueError:
+        peaks = ", ".join(hw.compute.peak_dense_flops_per_s)
+        return (f"{hw.id} has no {dtype} tensor-core peak (it lists {peaks}); pick weight and activation "
+                f"dtypes among those, or another device.")
     return None
 
 
@@ -145,8 +148,9 @@ def edit_hardware(hw: HardwareProfile, *, peak_bf16_flops: float, bandwidth: flo
         data["memory"]["usable_bytes"] = hw.memory.usable_bytes * ratio
         data["memory"]["capacity_label"] = f"{capacity_bytes / 1e9:.4g} GB (edited)"
         provenance.update({"memory.capacity_bytes": note, "memory.usable_bytes": note})
-    if drop_calibration:
-        data["calibration"] = Calibration().model_dump()
+    if drop_calibration:  # back to the priors; other calibration entries (e.g. per runtime) stay
+        data["calibration"] = {**data["calibration"], "calibrated": False,
+                               "fitted": Calibration().fitted, "fit_quality": Calibration().fit_quality}
     data["provenance"] = provenance
     if any(changed.values()):
         data["id"] = f"{hw.id}-edited"

@@ -6,14 +6,15 @@ WebGL), so charts render in headless browsers without a GPU and stay crisp in sc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
+
+from perfsim.dashboard.frontier_fig import make_frontier_fig
+
+__all__ = ["make_frontier_fig"]  # re-exported: every figure builder is importable from here
 
 #: One colour per operator family / memory part / phase, the same in every chart.
 COLORS = {
@@ -32,8 +33,8 @@ def color(name: str, index: int = 0) -> str:
 
 
 def _style(fig: go.Figure, title: str, x_title: str, y_title: str, **layout) -> go.Figure:
-    fig.update_layout(title={"text": title}, margin={"l": 60, "r": 20, "t": 70, "b": 50},
-                      legend={"title": {"text": ""}}, **layout)
+    layout.setdefault("legend", {"title": {"text": ""}})
+    fig.update_layout(title={"text": title}, margin={"l": 60, "r": 20, "t": 70, "b": 50}, **layout)
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title)
     return fig
@@ -86,45 +87,29 @@ def make_roofline_fig(points: pd.DataFrame, peak_flops: float, bandwidth: float,
 
 
 def _stacked(frame: pd.DataFrame, value: str, scale: float, title: str, y_title: str,
-             text_fmt: str) -> go.Figure:
+             text_fmt: str, unit: str) -> go.Figure:
     fig = go.Figure()
     phases = list(dict.fromkeys(frame["phase"]))
     for i, (family, rows) in enumerate(frame.groupby("family", sort=False)):
         by_phase = rows.groupby("phase")[value].sum().reindex(phases, fill_value=0.0)
         fig.add_trace(go.Bar(x=phases, y=by_phase.to_numpy() * scale, name=family,
                              marker_color=color(str(family), i),
-                             hovertemplate=f"{family}: %{{y:{text_fmt}}}<extra>%{{x}}</extra>"))
+                             hovertemplate=f"{family}: %{{y:{text_fmt}}} {unit}<extra>%{{x}}</extra>"))
     totals = frame.groupby("phase")[value].sum().reindex(phases) * scale
     for phase, total in totals.items():
-        fig.add_annotation(x=phase, y=total, text=f"{total:{text_fmt}}", showarrow=False, yshift=10)
+        fig.add_annotation(x=phase, y=total, text=f"{total:{text_fmt}} {unit}", showarrow=False, yshift=10)
     return _style(fig, title, "Forward pass", y_title, barmode="stack")
 
 
 def make_latency_fig(frame: pd.DataFrame, title: str = "Latency by operator family") -> go.Figure:
     """Stacked time per family for each phase; `frame`: phase, family, time_s (launch overhead is
     its own family so bars add up to the step latency)."""
-    return _stacked(frame, "time_s", 1e3, title, "Time per forward (ms)", ",.2f")
+    return _stacked(frame, "time_s", 1e3, title, "Time per forward (ms)", ",.2f", "ms")
 
 
 def make_traffic_fig(frame: pd.DataFrame, title: str = "Memory traffic by operator family") -> go.Figure:
     """Stacked bytes moved to and from device memory per family; `frame`: phase, family, bytes."""
-    return _stacked(frame, "bytes", 1e-9, title, "Bytes moved per forward (GB)", ",.2f")
-
-
-def make_memory_fig(parts: pd.DataFrame, usable_bytes: float, title: str) -> go.Figure:
-    """One stacked bar of what occupies device memory (`parts`: part, bytes) against the usable
-    memory line: the memory-fit picture."""
-    fig = go.Figure()
-    rows: Iterable[Any] = parts.itertuples()  # named tuples, typed only at run time
-    for i, row in enumerate(rows):
-        fig.add_trace(go.Bar(y=["memory"], x=[row.bytes / 1e9], name=row.part, orientation="h",
-                             marker_color=color(row.part, i),
-                             hovertemplate=f"{row.part}: %{{x:,.2f}} GB<extra></extra>"))
-    fig.add_vline(x=usable_bytes / 1e9, line={"color": "#C00", "width": 2, "dash": "dash"},
-                  annotation_text=f"usable {usable_bytes / 1e9:,.1f} GB", annotation_position="top")
-    fig = _style(fig, title, "Device memory (GB)", "", barmode="stack", height=260)
-    fig.update_yaxes(showticklabels=False)
-    return fig
+    return _stacked(frame, "bytes", 1e-9, title, "Bytes moved per forward (GB)", ",.2f", "GB")
 
 
 def make_heatmap_fig(table: pd.DataFrame, fits: pd.DataFrame, *, title: str, x_title: str, y_title: str,
@@ -144,9 +129,9 @@ def make_heatmap_fig(table: pd.DataFrame, fits: pd.DataFrame, *, title: str, x_t
     return fig
 
 
-def make_speedup_fig(frame: pd.DataFrame, title: str) -> go.Figure:
+def make_speedup_fig(frame: pd.DataFrame, title: str, marked_batch: int | None = None) -> go.Figure:
     """Speed-up of each decoding strategy over autoregressive decoding versus batch size;
-    `frame`: strategy, batch, speedup, tpot_s."""
+    `frame`: strategy, batch, speedup, tpot_s. `marked_batch` (the sidebar's) gets a dotted line."""
     fig = go.Figure()
     for i, (name, rows) in enumerate(frame.groupby("strategy", sort=False)):
         fig.add_trace(go.Scatter(x=rows["batch"], y=rows["speedup"], mode="lines+markers", name=name,
@@ -159,7 +144,9 @@ def make_speedup_fig(frame: pd.DataFrame, title: str) -> go.Figure:
     fig = _style(fig, title, "Batch (sequences, log scale)", "Speed-up over autoregressive (×)",
                  xaxis_type="log")
     ticks = sorted(frame["batch"].unique())
-    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) for t in ticks])
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{t:,}" for t in ticks])
+    if marked_batch is not None and len(frame):
+        _marker_line(fig, marked_batch, 0.0, float(frame["speedup"].max()), f"batch {marked_batch:,}")
     return fig
 
 
@@ -184,10 +171,13 @@ def make_percentiles_fig(summary: dict, title: str) -> go.Figure:
     fig = make_subplots(rows=1, cols=3, subplot_titles=[label for _, label in metrics])
     for col, (stem, _) in enumerate(metrics, start=1):
         names = ["mean", "p50", "p90", "p99"]
-        values = [summary[f"{stem}_{n}_s"] * 1e3 for n in names]
-        fig.add_trace(go.Bar(x=names, y=values, marker_color=qualitative.Plotly[col - 1], showlegend=False,
-                             hovertemplate="%{x}: %{y:,.2f} ms<extra></extra>"), row=1, col=col)
-        fig.update_yaxes(title_text="Latency (ms)", row=1, col=col)
+        seconds = [summary[f"{stem}_{n}_s"] for n in names]
+        unit, scale = ("s", 1.0) if max(seconds) >= 1.0 else ("ms", 1e3)  # per panel, by magnitude
+        fig.add_trace(go.Bar(x=names, y=[v * scale for v in seconds],
+                             marker_color=qualitative.Plotly[col - 1], showlegend=False,
+                             hovertemplate=f"%{{x}}: %{{y:,.3g}} {unit}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_yaxes(title_text=f"Latency ({unit})", row=1, col=col)
         fig.update_xaxes(title_text="Statistic", row=1, col=col)
     fig.update_layout(title={"text": title}, margin={"l": 60, "r": 20, "t": 90, "b": 50})
     return fig
@@ -204,46 +194,10 @@ def make_batch_timeline_fig(series: pd.DataFrame, title: str) -> go.Figure:
                              name="KV cache used (%)", line={"color": "#54A24B", "dash": "dot"}),
                   secondary_y=True)
     fig.update_layout(title={"text": title}, margin={"l": 60, "r": 20, "t": 70, "b": 50})
-    fig.update_xaxes(title_text="Simulated time (s)")
+    fig.update_xaxes(title_text="Simulated time (s)", tickformat=",~g")
     fig.update_yaxes(title_text="Sequences (count)", secondary_y=False)
-    fig.update_yaxes(title_text="KV cache used (%)", secondary_y=True, rangemode="tozero")
-    return fig
-
-
-def make_frontier_fig(frame: pd.DataFrame, *, x: str, x_title: str, x_scale: float, current: str | None,
-                      title: str) -> go.Figure:
-    """Latency (`x` column times `x_scale`) versus accuracy per design, one colour per device, its
-    Pareto front as a line; the current what-if is a star. `frame` follows
-    `perfsim.evaluate_frontier` (design, hardware, accuracy, on_front, fits, params ...)."""
-    fig = go.Figure()
-    shown = frame[frame["fits"] & frame[x].notna() & frame["accuracy"].notna()]
-    for i, (hw, rows) in enumerate(shown.groupby("hardware", sort=False)):
-        colour = qualitative.Plotly[i % 10]
-        for on_front, part in ((True, rows[rows["on_front"]]), (False, rows[~rows["on_front"]])):
-            custom = np.stack([part["design"], part["params"] / 1e9, part["accuracy_source"].astype(str),
-                               part["tokens_per_s"]], axis=1)
-            fig.add_trace(go.Scatter(
-                x=part[x] * x_scale, y=part["accuracy"], mode="markers",
-                name=hw if on_front else f"{hw} (dominated)", legendgroup=hw, showlegend=on_front,
-                marker={"size": 10, "color": colour, "symbol": "circle" if on_front else "circle-open"},
-                customdata=custom,
-                hovertemplate="<b>%{customdata[0]}</b> on " + str(hw) + "<br>%{customdata[1]:.2f} B params"
-                              "<br>" + x_title + ": %{x:,.3g}<br>accuracy %{y:.3g} (%{customdata[2]})"
-                              "<br>%{customdata[3]:,.0f} tok/s<extra></extra>"))
-        front = rows[rows["on_front"]].sort_values(x)
-        fig.add_trace(go.Scatter(x=front[x] * x_scale, y=front["accuracy"], mode="lines",
-                                 line={"color": colour, "shape": "hv"}, name=f"{hw} Pareto front",
-                                 legendgroup=hw, hoverinfo="skip", showlegend=False))
-        if current is not None and (rows["design"] == current).any():
-            me = rows[rows["design"] == current]
-            fig.add_trace(go.Scatter(x=me[x] * x_scale, y=me["accuracy"], mode="markers+text",
-                                     text=["this what-if"] * len(me), textposition="top center",
-                                     marker={"symbol": "star", "size": 18, "color": colour,
-                                             "line": {"width": 1, "color": "black"}},
-                                     name="this what-if", legendgroup=hw, hoverinfo="skip",
-                                     showlegend=i == 0))
-    fig = _style(fig, title, x_title, "Accuracy (%, higher is better)", xaxis_type="log")
-    fig.update_xaxes(dtick="D2")
+    fig.update_yaxes(title_text="KV cache used (%)", secondary_y=True, range=[0, 100], tickformat=".0f",
+                     dtick=20)
     return fig
 
 

@@ -26,11 +26,15 @@ def _parse(text: str, kind: type) -> Any:
     return kind(text)
 
 
+#: How a URL problem names the expected type.
+_NOUNS = {int: "whole number", float: "number", bool: "true or false", str: "text"}
+
+
 def _format(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return repr(round(value, 9))
+        return str(int(value)) if value.is_integer() else repr(round(value, 9))
     return str(value)
 
 
@@ -48,7 +52,7 @@ def restore_from_url(query: Mapping[str, str], kinds: Mapping[str, type]) -> lis
         try:
             state[key] = _parse(text, kinds[key])
         except ValueError:
-            problems.append(f"URL parameter {key}={text!r} is not a {kinds[key].__name__}; ignored.")
+            problems.append(f"URL parameter {key}={text!r} is not a {_NOUNS[kinds[key]]}; ignored.")
     return problems
 
 
@@ -61,6 +65,7 @@ class Form:
         self.values: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
         self.notes: list[str] = []
 
     @contextmanager
@@ -104,26 +109,39 @@ class Form:
     def select(self, label: str, options: Sequence, key: str, default, *, url: bool = True,
                format_func: Callable[[Any], str] = str, help: str | None = None):
         """A selectbox; a remembered value that is no longer an option falls back to the default."""
+        self.labels[key] = label
         self._init(key, default, lambda v: v in options)
         value = self.box.selectbox(label, list(options), key=key, format_func=format_func, help=help)
         return self._keep(key, value, url)
 
     def number(self, label: str, key: str, default, *, min_value, max_value=None, step=None,
-               fmt: str | None = None, help: str | None = None, url: bool = True):
-        """A number input; `default` None means the preset-bound default (`bind_defaults`)."""
-        reference = self.defaults.get(key, default)
+               fmt: str | None = None, help: str | None = None, url: bool = True, whole: bool = False):
+        """A number input; `default` None means the preset-bound default (`bind_defaults`).
 
-        def valid(v) -> bool:
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                return False
-            if isinstance(reference, int) and not isinstance(v, int):
-                return False
-            return v >= min_value and (max_value is None or v <= max_value)
-
-        self._init(key, default, valid)
-        value = self.box.number_input(label, min_value=min_value, max_value=max_value, step=step,
-                                      format=fmt, key=key, help=help)
-        return self._keep(key, value, url)
+        The widget itself has no bounds and holds floats: a value out of range, or a fraction in a
+        whole-number field, reaches Python and gets one sentence under the field instead of being
+        clamped or rounded by the browser. Returns the value (an int when `whole`), or None when
+        it is not valid."""
+        self.labels[key] = label
+        self._init(key, default, lambda v: not isinstance(v, bool) and isinstance(v, int | float)
+                   and math.isfinite(v))
+        state = st.session_state
+        if isinstance(state[key], int):
+            state[key] = float(state[key])  # one widget type for restored, default and typed values
+        value = self.box.number_input(label, step=float(step or 1), format=fmt or "%.10g", key=key, help=help)
+        self._keep(key, value, url)
+        name = label.split(" (")[0]
+        if value is None:
+            self.error(key, f"{name} is required.")
+            return None
+        if whole and not float(value).is_integer():
+            self.error(key, f"{name} must be a whole number (got {value:g}).")
+            return None
+        if value < min_value or (max_value is not None and value > max_value):
+            bound = f"at least {min_value:,}" if value < min_value else f"at most {max_value:,}"
+            self.error(key, f"{name} must be {bound} (got {value:,g}).")
+            return None
+        return int(value) if whole else float(value)
 
     def slider(self, label: str, key: str, default, *, min_value, max_value, step, help: str | None = None,
                url: bool = True):

@@ -8,8 +8,9 @@ import streamlit as st
 import perfsim
 from perfsim.dashboard import runs
 from perfsim.dashboard.figures import make_latency_fig, make_traffic_fig
-from perfsim.dashboard.sidebar import Setup
-from perfsim.dashboard.views.common import chart, ready
+from perfsim.dashboard.fmt import duration, number, size
+from perfsim.dashboard.setup import ReadySetup, Setup
+from perfsim.dashboard.views.common import chart, csv_button, ready
 
 PHASES = ("prefill (TTFT)", "decode step")
 
@@ -28,19 +29,49 @@ def family_frame(result: perfsim.RequestResult) -> pd.DataFrame:
 
 
 def kernel_table(result: perfsim.RequestResult) -> pd.DataFrame:
-    """Per-kernel rows of both forwards with unit-bearing column names."""
+    """Per-kernel rows of both forwards in SI units (seconds, FLOP, bytes): the CSV and JSON export."""
     frames = []
     for phase, step in zip(PHASES, (result.prefill, result.decode), strict=True):
         b = step.breakdown
         frames.append(pd.DataFrame({
             "phase": phase, "sublayer": b["sublayer"], "kernel": b["kernel"], "family": b["family"],
-            "instances": b["count"], "time (µs)": b["time_s"] * 1e6, "share of step (%)": b["share"] * 100,
-            "GFLOP": b["flops"] / 1e9, "moved (MB)": b["bytes"] / 1e6, "bound": b["bound"]}))
+            "instances": b["count"], "time_s": b["time_s"], "share": b["share"], "flops": b["flops"],
+            "bytes": b["bytes"], "bound": b["bound"]}))
     return pd.concat(frames, ignore_index=True)
 
 
-def render(setup: Setup) -> None:
-    """Where each forward's time and memory traffic go, by operator family and per kernel."""
+def shown_table(kernels: pd.DataFrame) -> pd.DataFrame:
+    """The kernel table for reading: times in µs, ms or s by magnitude, sizes in kB..GB."""
+    return pd.DataFrame({
+        "phase": kernels["phase"], "sublayer": kernels["sublayer"], "kernel": kernels["kernel"],
+        "family": kernels["family"], "instances": kernels["instances"],
+        "time": kernels["time_s"].map(duration), "share of step": kernels["share"].map(lambda v: f"{v:.1%}"),
+        "work": kernels["flops"].map(lambda v: f"{number(v / 1e9)} GFLOP"),
+        "moved": kernels["bytes"].map(size),
+        "bound": kernels["bound"]})
+
+
+def export(setup: ReadySetup, state=None) -> dict:
+    """The tab's numbers for the JSON export: per-family and per-kernel, in SI units."""
+    result = runs.request(setup, check_memory=False)
+    return {"families": family_frame(result).to_dict(orient="records"),
+            "kernels": kernel_table(result).to_dict(orient="records")}
+
+
+def with_baseline(frame: pd.DataFrame, base_frame: pd.DataFrame) -> pd.DataFrame:
+    """Both what-ifs in one frame, phases labelled 'baseline · ...' and 'variant · ...', so each
+    chart shows the two stacks side by side per phase."""
+    return pd.concat([base_frame.assign(phase="baseline · " + base_frame["phase"]),
+                      frame.assign(phase="variant · " + frame["phase"])], ignore_index=True)
+
+
+def _what(setup: ReadySetup) -> tuple:
+    return setup.key, setup.batch, setup.prompt_len, setup.output_len, repr(setup.decoding)
+
+
+def render(setup: Setup, base: ReadySetup | None = None) -> None:
+    """Where each forward's time and memory traffic go, by operator family and per kernel (next
+    to the pinned baseline's, when there is one)."""
     if not ready(setup):
         return
     result = runs.request(setup, check_memory=False)
@@ -48,6 +79,9 @@ def render(setup: Setup) -> None:
         st.warning("This what-if does not fit in memory; the breakdown shows its cost as if it did.")
     frame = family_frame(result)
     what = f"{setup.model.id} on {setup.hardware.id}, batch {setup.batch}"
+    if base is not None and _what(base) != _what(setup):
+        frame = with_baseline(frame, family_frame(runs.request(base, check_memory=False)))
+        what += f" vs baseline {base.model.id} on {base.hardware.id}, batch {base.batch}"
     left, right = st.columns(2)
     with left:
         chart(make_latency_fig(frame, f"Latency by operator family: {what}"), "breakdown_latency")
@@ -59,6 +93,6 @@ def render(setup: Setup) -> None:
     st.caption(f"Prefill: the whole batch's prompts in one forward. Decode step: one forward at the mean "
                f"decode context ({middle:,} cached tokens); decoding: {result.decoding}. The memory "
                f"footprint by part is on the Overview tab.")
-    st.dataframe(kernel_table(result), hide_index=True, key="breakdown_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("time (µs)", "share of step (%)", "GFLOP", "moved (MB)")})
+    kernels = kernel_table(result)
+    st.dataframe(shown_table(kernels), hide_index=True, key="breakdown_table")
+    csv_button(kernels, "perfsim-breakdown-kernels.csv", "breakdown")

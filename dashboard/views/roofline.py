@@ -9,7 +9,7 @@ import perfsim
 from perfsim.dashboard import runs
 from perfsim.dashboard.edits import compute_dtype
 from perfsim.dashboard.figures import make_roofline_fig
-from perfsim.dashboard.sidebar import Setup
+from perfsim.dashboard.setup import Setup
 from perfsim.dashboard.views.common import chart, ready
 
 

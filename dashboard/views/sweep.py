@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from perfsim.dashboard import runs
+from perfsim.dashboard import runs, tabstate
 from perfsim.dashboard.edits import layer_groups, with_depth, with_width
 from perfsim.dashboard.figures import make_heatmap_fig
-from perfsim.dashboard.sidebar import ReadySetup, Setup
-from perfsim.dashboard.views.common import chart, ready
+from perfsim.dashboard.setup import ReadySetup, Setup
+from perfsim.dashboard.views.common import chart, csv_button, ready
 
 AXES = {"batch_context": "Batch × context", "depth_width": "Depth × width"}
 #: label -> (evaluate_grid phase, column, scale, value format)
@@ -60,37 +61,56 @@ def depth_width(setup: ReadySetup, metric: str):
     return table, fits, grid
 
 
+def context_options(setup: ReadySetup) -> tuple[list[int], tuple[int, int]]:
+    """Context choices up to the model's limit, and the default range."""
+    limit = setup.model.max_context_len
+    options = [c for c in runs.powers_of_two(128, 1 << 20) if c <= limit] or [limit]
+    return options, (options[min(2, len(options) - 1)], options[-1])
+
+
+def sweep_for(setup: ReadySetup, state: Mapping):
+    """(table, fits, grid, axis titles, title) from the tab's control values in `state`."""
+    metric = state.get("sweep_metric", next(iter(METRICS)))
+    if state.get("sweep_axes", "batch_context") == "batch_context":
+        b_lo, b_hi = state.get("sweep_batch", (1, 256))
+        c_lo, c_hi = state.get("sweep_context", context_options(setup)[1])
+        table, fits, grid = batch_context(setup, metric, runs.powers_of_two(b_lo, b_hi),
+                                          runs.powers_of_two(c_lo, c_hi))
+        return (table, fits, grid, ("Context (tokens)", "Batch (sequences)"),
+                f"{metric} over batch × context: {setup.model.id} on {setup.hardware.id}")
+    table, fits, grid = depth_width(setup, metric)
+    return (table, fits, grid, ("Hidden size (width)", "Depth (token-mixer layers)"),
+            f"{metric} over depth × width around {setup.model.id} on {setup.hardware.id}, "
+            f"batch {setup.batch}")
+
+
+def export(setup: ReadySetup, state: Mapping) -> dict:
+    """The tab's grid for the JSON export: every evaluate_grid row (SI units)."""
+    _, _, grid, _, title = sweep_for(setup, state)
+    return {"title": title, "grid": grid.to_dict(orient="records")}
+
+
 def render(setup: Setup) -> None:
     """One metric over two axes around the what-if, with cells that do not fit greyed out."""
     if not ready(setup):
         return
     c1, c2 = st.columns(2)
-    axes = c1.radio("Axes", list(AXES), format_func=AXES.get, horizontal=True, key="sweep_axes")
-    metric = c2.selectbox("Metric", list(METRICS), key="sweep_metric")
-    _, _, _, value_fmt = METRICS[metric]
+    axes = tabstate.radio(c1, "Axes", list(AXES), "sweep_axes", "batch_context", format_func=AXES.get,
+                          horizontal=True)
+    metric = tabstate.select(c2, "Metric", list(METRICS), "sweep_metric", next(iter(METRICS)))
     if axes == "batch_context":
-        limit = setup.model.max_context_len
         c1, c2 = st.columns(2)
-        b_lo, b_hi = c1.select_slider("Batch range (sequences)", options=runs.powers_of_two(1, 1024),
-                                      value=(1, 256), key="sweep_batch")
-        ctx_options = [c for c in runs.powers_of_two(128, 1 << 20) if c <= limit] or [limit]
-        default = (ctx_options[min(2, len(ctx_options) - 1)], ctx_options[-1])
-        c_lo, c_hi = c2.select_slider("Context range (tokens)", options=ctx_options, value=default,
-                                      key="sweep_context")
-        batches, contexts = runs.powers_of_two(b_lo, b_hi), runs.powers_of_two(c_lo, c_hi)
-        table, fits, _ = batch_context(setup, metric, batches, contexts)
-        x_title, y_title = "Context (tokens)", "Batch (sequences)"
-        title = f"{metric} over batch × context: {setup.model.id} on {setup.hardware.id}"
-    else:
-        table, fits, _ = depth_width(setup, metric)
-        x_title, y_title = "Hidden size (width)", "Depth (token-mixer layers)"
-        title = (f"{metric} over depth × width around {setup.model.id} on {setup.hardware.id}, "
-                 f"batch {setup.batch}")
+        tabstate.range_slider(c1, "Batch range (sequences)", runs.powers_of_two(1, 1024), "sweep_batch",
+                              (1, 256))
+        options, default = context_options(setup)
+        tabstate.range_slider(c2, "Context range (tokens)", options, "sweep_context", default)
+    table, fits, grid, (x_title, y_title), title = sweep_for(setup, st.session_state)
     chart(make_heatmap_fig(table, fits, title=title, x_title=x_title, y_title=y_title, metric=metric,
-                           value_fmt=value_fmt), "sweep_heatmap")
+                           value_fmt=METRICS[metric][3]), "sweep_heatmap")
     blocked = int((~fits.to_numpy()).sum())
     st.caption(f"{table.size} points from perfsim.evaluate_grid (decode: one token per sequence with the "
                f"context cached; prefill: the whole prompt). {blocked} do not fit in "
                f"{setup.hardware.id}'s memory (weights + KV + state + runtime reserve).")
     if np.isnan(table.to_numpy(dtype=float)).all():
         st.error("No point of this sweep fits in memory; pick smaller ranges.")
+    csv_button(grid, "perfsim-sweep-grid.csv", "sweep")

@@ -56,6 +56,22 @@ class _Stop(Exception):
         self.signum = signum
 
 
+def wait_until_serving(url: str, proc: subprocess.Popen, timeout_s: float) -> bool:
+    """Poll the server's health endpoint until it answers (True), or the process exits or
+    `timeout_s` passes (False); for tests and benchmarks that start the app themselves."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.2)  # the server is still starting
+    return False
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: Linux sends it SIGTERM if the launcher dies, even by SIGKILL."""
     if sys.platform.startswith("linux"):

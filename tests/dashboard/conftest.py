@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import subprocess
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,6 +46,15 @@ def chart(at, prefix: str) -> dict:
     return found[0]
 
 
+def memory_parts(at) -> dict[str, float]:
+    """Part -> GB of the Overview's memory-fit bar (HTML: one segment per part, data-gb)."""
+    import re
+
+    bars = [h.value for h in at.get("html") if "perfsim-memory" in h.value]
+    assert len(bars) == 1, f"expected one memory-fit bar, got {len(bars)}"
+    return {part: float(gb) for part, gb in re.findall(r'data-part="([^"]+)" data-gb="([0-9.]+)"', bars[0])}
+
+
 def metric(at, label: str) -> str:
     found = [m.value for m in at.metric if m.label == label]
     assert len(found) == 1, f"metric {label!r} not found once in {[m.label for m in at.metric]}"
@@ -54,8 +65,9 @@ def run(target, tab: str | None = None):
     """Run the app, or the app of a widget just changed (optionally on `tab`), failing on any
     exception shown in the page; returns the AppTest."""
     if hasattr(target, "session_state"):  # the AppTest itself
-        if tab is not None:
+        if tab is not None:  # the tab is bound to the URL: a link's value wins over session state
             target.session_state["tab"] = tab
+            target.query_params["tab"] = tab
     at = target.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -70,4 +82,51 @@ def app():
 
 @pytest.fixture
 def ui():
-    return SimpleNamespace(values=values, charts=charts, chart=chart, metric=metric, run=run)
+    return SimpleNamespace(values=values, charts=charts, chart=chart, metric=metric, run=run,
+                           memory_parts=memory_parts)
+
+
+# --- real browser (tests/dashboard/test_browser*.py) -----------------------------------------
+#: Chromium flags for a headless, GPU-less, offline run.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: The app finished its script run.
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app on a free local port (started as `perfsim dashboard` starts it), for the session."""
+    from perfsim.cli.dashboard import streamlit_command, wait_until_serving
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(streamlit_command(port, "127.0.0.1", browser=False), stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_until_serving(url, proc, timeout_s=90):
+            pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def page_metrics(page) -> dict[str, str]:
+    """Metric label -> value text, as shown."""
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    return dict(zip([label.strip() for label in labels], values, strict=True))
+
+
+@pytest.fixture
+def web():
+    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, metrics=page_metrics)

@@ -8,7 +8,11 @@ import pandas as pd
 import pytest
 
 import perfsim
+from perfsim.cost.max_batch import max_batch_throughput
+from perfsim.cost.runtime import resolve_execution
+from perfsim.dashboard.deploy import DEFAULT_RUNTIME
 from perfsim.dashboard.edits import with_depth, with_width
+from perfsim.dashboard.fmt import duration
 from perfsim.decoding import BlockDiffusion, Speculative, TiDAR
 
 pytestmark = pytest.mark.dashboard
@@ -96,7 +100,7 @@ def test_frontier_follows_batch_devices_and_latency_choice(app, ui):
     frame = perfsim.evaluate_frontier(["qwen3-1.7b", "qwen3-8b", "llama-3.1-8b"], [H100, "a10g"], batch=4,
                                       prompt_len=1024, output_len=256)
     spec = ui.chart(at, "Latency vs accuracy: batch 4")
-    assert spec["layout"]["xaxis"]["title"]["text"] == "TPOT (ms)"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "TPOT (ms), log scale"
     for hw in (H100, "a10g"):
         rows = frame[frame.hardware == hw]
         assert sorted(_points(ui, spec, hw, "x")) == pytest.approx(sorted(rows.tpot_s * 1e3))
@@ -154,19 +158,26 @@ def test_decoding_speedups_are_the_librarys(app, ui, k):
         xs, ys = ui.values(trace["x"]).astype(int), ui.values(trace["y"]).astype(float)
         for batch, value in [(xs[0], ys[0]), (xs[-1], ys[-1])]:
             assert value == pytest.approx(_speedup(strategy, int(batch)))
-    slots = perfsim.decoding.free_token_slots(QWEN, H100, 1024)
+    hw = perfsim.load_hardware(H100)
+    execution = resolve_execution(DEFAULT_RUNTIME, hw) if DEFAULT_RUNTIME != "none" else None
+    slots = perfsim.decoding.free_token_slots(QWEN, hw, 1024, execution=execution)
     curve = ui.chart(at, "Free token slots")["data"][0]
     assert ui.values(curve["y"]).astype(float) == pytest.approx(slots.latency_s.to_numpy() * 1e3)
 
 
 # --- Serving -------------------------------------------------------------------------------
 def test_serving_default_matches_simulate_serving(app, ui):
+    """The default arrival rate is half the device's max-batch request rate (not a fixed 4/s)."""
     at = ui.run(app, tab="Serving")
-    result = perfsim.simulate_serving(QWEN, H100, perfsim.Poisson(rate=4.0, num_requests=200, prompt_len=1024,
-                                                                  output_len=256), seed=0)
+    peak = max_batch_throughput(perfsim.load_model(QWEN), perfsim.load_hardware(H100), 1024, 256,
+                                powers_of_two=True).result.requests_per_s
+    rate = at.number_input(key="srv_rate").value
+    assert rate == pytest.approx(peak / 2, rel=0.05)
+    load = perfsim.Poisson(rate=rate, num_requests=200, prompt_len=1024, output_len=256)
+    result = perfsim.simulate_serving(QWEN, H100, load, seed=0)
     summary = result.summary()
-    assert ui.metric(at, "TTFT p50") == f"{summary['ttft_p50_s'] * 1e3:,.2f} ms"
-    assert ui.metric(at, "TPOT p99") == f"{summary['tpot_p99_s'] * 1e3:,.2f} ms"
+    assert ui.metric(at, "TTFT p50") == duration(summary["ttft_p50_s"])
+    assert ui.metric(at, "TPOT p99") == duration(summary["tpot_p99_s"])
     assert ui.metric(at, "Served throughput") == f"{summary['throughput_tok_s']:,.0f} tok/s"
     running = _trace(ui.chart(at, "Running batch, queue and KV cache"), "running (batch size)")
     assert ui.values(running["y"]).astype(float) == pytest.approx(result.timeseries.running.to_numpy())
@@ -180,7 +191,7 @@ def test_serving_closed_loop_with_speculative_decoding(app, ui):
     load = perfsim.ClosedLoop(concurrency=8, num_requests=200, prompt_len=1024, output_len=256)
     summary = perfsim.simulate_serving("qwen3-1.7b", H100, load, decoding=Speculative(k=4, acceptance=0.7),
                                        seed=0).summary()
-    assert ui.metric(at, "TTFT p99") == f"{summary['ttft_p99_s'] * 1e3:,.2f} ms"
+    assert ui.metric(at, "TTFT p99") == duration(summary["ttft_p99_s"])
     spec = ui.chart(at, "Latency percentiles")
     assert ui.values(spec["data"][1]["y"]).astype(float)[1] == pytest.approx(summary["tpot_p50_s"] * 1e3)
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 import perfsim
+from perfsim.dashboard.fmt import headline_time
 from perfsim.decoding import Speculative
 from perfsim.io.hf_import import model_from_hf_config
 
@@ -22,10 +23,15 @@ LLAMA_CONFIG = {
 }
 
 
+def _shown(at, needle: str) -> int:
+    """How many messages on the whole page (sidebar and main) contain `needle`."""
+    return sum(needle in m.value for kind in ("error", "warning", "info") for m in at.get(kind))
+
+
 def assert_headline(ui, at, result: perfsim.RequestResult) -> None:
     """The four headline metrics show the library's numbers, in ms, tok/s and GB."""
-    assert ui.metric(at, "TTFT") == f"{result.ttft_s * 1e3:,.2f} ms"
-    assert ui.metric(at, "TPOT") == f"{result.tpot_s * 1e3:,.2f} ms"
+    assert ui.metric(at, "TTFT") == headline_time(result.ttft_s)
+    assert ui.metric(at, "TPOT") == headline_time(result.tpot_s)
     rate = result.tokens_per_s
     assert ui.metric(at, "Throughput") == (f"{rate:,.1f} tok/s" if rate < 100 else f"{rate:,.0f} tok/s")
     label = f"Memory (of {result.memory.usable_bytes / 1e9:,.2f} GB)"
@@ -51,9 +57,9 @@ def test_default_what_if_matches_the_library(app, ui):
     assert ui.metric(at, "Max batch at this context") == f"{result.memory.max_batch:,}"
     params = perfsim.model_params(perfsim.load_model("qwen3-8b")).total
     assert ui.metric(at, "Parameters") == f"{params / 1e9:,.2f} B"
-    bars = ui.chart(at, "Memory fit")["data"]
-    total = sum(float(ui.values(t["x"])[0]) for t in bars if t["type"] == "bar")
-    assert total == pytest.approx(result.memory.total_bytes / 1e9, rel=1e-9)
+    parts = ui.memory_parts(at)
+    assert sum(parts.values()) == pytest.approx(result.memory.total_bytes / 1e9, rel=1e-6)
+    assert parts["KV cache"] == pytest.approx(result.memory.kv_cache_bytes / 1e9, rel=1e-6)
     assert any("it fits" in s.value for s in at.success)
 
 
@@ -108,34 +114,36 @@ def test_changing_the_preset_resets_its_edit_fields(app, ui):
     ("prompt", 40_800, "is beyond the 40,960-token context limit (max_context_len) of qwen3-8b"),
 ])
 def test_bad_field_shows_a_sentence_next_to_it(app, ui, field, value, needle):
+    """One sentence, shown once (under the field); the main area only names the field."""
     at = ui.run(app)
     at = ui.run(at.number_input(key=field).set_value(value))
     assert any(needle in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
     assert not at.metric  # nothing computed from a bad what-if
-    assert any(needle in w.value for w in at.warning)
+    assert _shown(at, needle) == 1
+    label = {"batch": "Batch", "prompt": "Prompt tokens"}[field] if value == 0 else "Output tokens"
+    assert any(label in w.value for w in at.main.warning)
 
 
 def test_model_that_does_not_fit_shows_the_librarys_memory_sentence(app, ui):
-    app.query_params.update({"model": "llama-2-7b", "batch": "64", "output": "1024"})
+    app.query_params.update({"model": "llama-2-7b", "batch": "256", "output": "3072"})
     at = ui.run(app)
     with pytest.raises(perfsim.PerfsimInputError) as exc:
-        perfsim.generate("llama-2-7b", "h100-sxm", 64, 1024, 1024)
+        perfsim.generate("llama-2-7b", "h100-sxm", 256, 1024, 3072)
     assert "does not fit" in str(exc.value)
     assert [e.value for e in at.main.error] == [str(exc.value)]  # once, above the tabs
     assert not [m for m in at.metric if m.label == "TTFT"]
-    report = perfsim.memory("llama-2-7b", "h100-sxm", 64, 2048)
+    report = perfsim.memory("llama-2-7b", "h100-sxm", 256, 4096)
     assert ui.metric(at, "Max batch at this context") == f"{report.max_batch:,}"
-    bars = ui.chart(at, "Memory fit")["data"]
-    assert sum(float(ui.values(t["x"])[0]) for t in bars) == pytest.approx(report.total_bytes / 1e9)
+    assert sum(ui.memory_parts(at).values()) == pytest.approx(report.total_bytes / 1e9, rel=1e-6)
 
 
 def test_bad_url_value_is_ignored_with_a_warning(app, ui):
     app.query_params.update({"batch": "lots", "model": "no-such-model"})
     at = ui.run(app)
     notes = " ".join(w.value for w in at.sidebar.warning)
-    assert "batch='lots' is not a int" in notes and "no-such-model" in notes
+    assert "batch='lots' is not a number" in notes and "no-such-model" in notes
     default = perfsim.generate("qwen3-8b", "h100-sxm", 1, 1024, 256)
-    assert ui.metric(at, "TTFT") == f"{default.ttft_s * 1e3:,.2f} ms"
+    assert ui.metric(at, "TTFT") == headline_time(default.ttft_s)
 
 
 def test_uploaded_hf_config_is_predicted_like_the_library(app, ui):
@@ -151,7 +159,9 @@ def test_uploaded_hf_config_is_predicted_like_the_library(app, ui):
 def test_uploaded_calibrated_profile_runs_with_or_without_its_calibration(app, ui):
     """A profile written by `perfsim calibrate` is used as fitted, or with its documented priors."""
     data = perfsim.load_hardware("h100-sxm").model_dump(mode="json")
-    data["calibration"] = {"calibrated": True, "fitted": {"gemm.e_bw": 0.5, "memory.e_bw": 0.6}}
+    # a device-level fit on top of the bundled per-runtime calibrations (which unchecking keeps)
+    data["calibration"] = {**data["calibration"], "calibrated": True,
+                           "fitted": {"gemm.e_bw": 0.5, "memory.e_bw": 0.6}}
     calibrated = perfsim.HardwareProfile.model_validate(data)
     at = ui.run(app)
     at = ui.run(at.selectbox(key="hw").select("(upload a file)"))
@@ -193,23 +203,72 @@ def test_bad_decoding_parameters_show_the_librarys_sentence(app, ui, query, need
 def test_device_without_the_models_dtype_is_refused_next_to_the_dtype(app, ui):
     app.query_params.update({"hw": "a10g", "w_dtype": "fp8", "a_dtype": "fp8"})
     at = ui.run(app)
-    with pytest.raises(ValueError) as exc:
-        perfsim.load_hardware("a10g").peak_flops("fp8")
-    assert any(str(exc.value) in e.value for e in at.sidebar.error)
+    peaks = ", ".join(perfsim.load_hardware("a10g").compute.peak_dense_flops_per_s)
+    assert [e.value for e in at.sidebar.error] == [
+        f"a10g has no fp8 tensor-core peak (it lists {peaks}); pick weight and activation dtypes among "
+        "those, or another device."]
     assert not at.metric
 
 
-def test_downloads_carry_the_config_and_results(app, ui):
-    from perfsim.dashboard.sidebar import Setup, payload
-    from perfsim.decoding import Autoregressive
-
-    app.query_params.update({"batch": "2"})
+@pytest.mark.parametrize("field, value, sentence", [
+    ("batch", -3, "Batch must be at least 1 (got -3)."),
+    ("batch", 2.5, "Batch must be a whole number (got 2.5)."),
+    ("output", 0, "Output tokens must be at least 1 (got 0)."),
+    ("hidden", 100, "Hidden size must be a multiple of 64 (got 100)."),
+    ("depth", 0.5, "Depth must be a whole number (got 0.5)."),
+])
+def test_bad_value_is_neither_clamped_nor_rounded(app, ui, field, value, sentence):
+    """The widget has no browser-side bounds: Python sees the value and says why it is refused,
+    once, while nothing is computed from it (no stale results)."""
     at = ui.run(app)
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download configuration + results (JSON)", "Download model (perfsim YAML)"]
-    setup = Setup(model=perfsim.load_model("qwen3-8b"), hardware=perfsim.load_hardware("h100-sxm"), batch=2,
-                  prompt_len=1024, output_len=256, decoding=Autoregressive(), values={"batch": 2})
-    result = perfsim.generate("qwen3-8b", "h100-sxm", 2, 1024, 256)
-    data = json.loads(payload(setup, result))
-    assert data["config"] == {"batch": 2} and data["results"]["ttft_s"] == result.ttft_s
-    assert data["model"] == "qwen3-8b" and data["decoding"] == "autoregressive"
+    at = ui.run(at.number_input(key=field).set_value(value))
+    assert [e.value for e in at.sidebar.error] == [sentence]
+    assert _shown(at, sentence) == 1
+    assert not at.metric
+
+
+def test_every_problem_of_an_uploaded_file_is_listed(app, ui):
+    data = perfsim.load_model("qwen3-8b").model_dump(mode="json")
+    for i in range(8):
+        data[f"unknown_{i}"] = i
+    data["hidden_size"] = -1
+    at = ui.run(app)
+    at = ui.run(at.selectbox(key="model").select("(upload a file)"))
+    at = ui.run(at.file_uploader(key="model_file").upload("mine.yaml", yaml.safe_dump(data).encode()))
+    (message,) = [e.value for e in at.sidebar.error]
+    assert message.startswith("mine.yaml has 9 problems: (1) field") and "(9) field" in message
+    assert all(f"unknown_{i}" in message for i in range(8)) and "hidden_size" in message
+
+
+def test_an_uploaded_model_travels_in_the_url(app, ui):
+    """A shared link opens the uploaded model, not an empty upload prompt."""
+    at = ui.run(app)
+    at = ui.run(at.selectbox(key="model").select("(upload a file)"))
+    at = ui.run(at.file_uploader(key="model_file").upload("config.json", json.dumps(LLAMA_CONFIG).encode(),
+                                                          "application/json"))
+    link = dict(at.query_params)
+    assert link["model"] == "(upload a file)" and link["model_spec"]
+    from streamlit.testing.v1 import AppTest
+
+    import perfsim.dashboard
+
+    fresh = AppTest.from_file(str(perfsim.dashboard.APP_PATH), default_timeout=180)
+    fresh.query_params.update(link)
+    fresh = ui.run(fresh)
+    assert not fresh.sidebar.error
+    model = model_from_hf_config(LLAMA_CONFIG, source="config.json")
+    assert_headline(ui, fresh, perfsim.generate(model, "h100-sxm", 1, 1024, 256))
+
+
+def test_tab_controls_survive_switching_tabs(app, ui):
+    at = ui.run(app, tab="Sweep")
+    at = ui.run(at.selectbox(key="sweep_metric").select("Memory (GB)"))
+    at = ui.run(at, tab="Serving")
+    at = ui.run(at.number_input(key="srv_requests").set_value(50))
+    at = ui.run(at, tab="Sweep")
+    assert at.selectbox(key="sweep_metric").value == "Memory (GB)"
+    assert ui.chart(at, "Memory (GB) over batch × context")
+    at = ui.run(at, tab="Serving")
+    assert at.number_input(key="srv_requests").value == 50
+    # the link holds every tab's changed controls, also those of tabs now closed
+    assert at.query_params["sweep_metric"] == "Memory (GB)" and at.query_params["srv_requests"] == "50"

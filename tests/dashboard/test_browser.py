@@ -2,83 +2,37 @@
 
 Changes the model and the batch in the sidebar, checks that the headline metrics and the frontier
 chart follow (to the library's numbers), and saves a screenshot: to $PERFSIM_SCREENSHOT when set
-(`PERFSIM_SCREENSHOT=docs/dashboard.png` refreshes the README's picture), else to a temp dir.
+(`PERFSIM_SCREENSHOT=<file>` keeps it), else to a temp dir; docs/dashboard/ holds every tab.
 Playwright's own browser download is never used: the project's set-up installs Debian's Chromium.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import perfsim
-from perfsim.cli.dashboard import streamlit_command
+from perfsim.dashboard.fmt import headline_time
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 pytestmark = [pytest.mark.dashboard, pytest.mark.browser, pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs the system Chromium at /usr/bin/chromium (apt-get install chromium)",
 )]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a free local port (started as `perfsim dashboard` starts it), until the
-    module's tests are done."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(streamlit_command(port, "127.0.0.1", browser=False), stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 @pytest.fixture
-def page(server):
+def page(server, web):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=web.FLAGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(90_000)
         yield page
         browser.close()
-
-
-def _metrics(page) -> dict[str, str]:
-    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
-    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
-    return dict(zip([label.strip() for label in labels], values, strict=True))
 
 
 #: JS: the live plotly figure whose title (Streamlit's theme wraps it in <b>) starts with `prefix`.
@@ -103,16 +57,16 @@ def _plot_titled(prefix: str) -> str:
 def _settle(page, condition: str) -> None:
     """Wait until the app reran for a change (`condition`, a JS expression) and finished."""
     page.wait_for_function(condition)
-    page.wait_for_selector(IDLE)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
 
 
-def test_model_and_batch_changes_update_metrics_and_frontier(page, server, tmp_path):
+def test_model_and_batch_changes_update_metrics_and_frontier(page, server, web, tmp_path):
     page.goto(server)
     page.wait_for_selector("[data-testid='stMetricValue']")
-    page.wait_for_selector(IDLE)
-    before = _metrics(page)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    before = web.metrics(page)
     default = perfsim.generate("qwen3-8b", "h100-sxm", 1, 1024, 256)
-    assert before["TTFT"] == f"{default.ttft_s * 1e3:,.2f} ms"
+    assert before["TTFT"] == headline_time(default.ttft_s)
 
     page.get_by_role("tab", name="Frontier").click()
     page.wait_for_selector(".js-plotly-plot")
@@ -131,10 +85,10 @@ def test_model_and_batch_changes_update_metrics_and_frontier(page, server, tmp_p
     _settle(page, "document.body.innerText.includes('h100-sxm · batch 8')")
     page.wait_for_function(_plot_titled("Latency vs accuracy: batch 8"))
 
-    after = _metrics(page)
+    after = web.metrics(page)
     expected = perfsim.generate("llama-3.1-8b", "h100-sxm", 8, 1024, 256)
-    assert after["TTFT"] == f"{expected.ttft_s * 1e3:,.2f} ms" != before["TTFT"]
-    assert after["TPOT"] == f"{expected.tpot_s * 1e3:,.2f} ms"
+    assert after["TTFT"] == headline_time(expected.ttft_s) != before["TTFT"]
+    assert after["TPOT"] == headline_time(expected.tpot_s)
     new = _frontier(page)
     frame = perfsim.evaluate_frontier(["llama-3.1-8b"], ["h100-sxm", "a10g", "jetson-agx-orin-64gb"], batch=8)
     assert sorted(new["x"]) == pytest.approx(sorted(frame.e2e_s))

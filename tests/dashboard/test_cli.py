@@ -30,7 +30,7 @@ def test_command_runs_streamlit_on_the_app_headless_when_asked():
 @pytest.mark.dashboard
 def test_dashboard_command_starts_the_server_and_returns_its_status(monkeypatch):
     calls = []
-    monkeypatch.setattr(cli_dashboard.subprocess, "call", lambda cmd: calls.append(cmd) or 3)
+    monkeypatch.setattr(cli_dashboard, "serve", lambda cmd: calls.append(cmd) or 3)
     result = CliRunner().invoke(app, ["dashboard", "--port", "8765", "--no-browser"])
     assert result.exit_code == 3
     assert calls and calls[0][4].endswith("app.py") and "8765" in calls[0]

@@ -47,12 +47,10 @@ def _all_figures():
     slots = pd.DataFrame({"slots": [1, 2, 4], "latency_s": [1e-3, 1e-3, 1.2e-3], "relative": [1, 1, 1.2]})
     speed = pd.DataFrame({"strategy": ["s"] * 2, "batch": [1, 2], "speedup": [2.0, 1.5],
                           "tpot_s": [1e-3, 2e-3]})
-    parts = pd.DataFrame({"part": ["MLP weights", "KV cache"], "bytes": [1.6e10, 2e9]})
     return {
         "roofline": figures.make_roofline_fig(_kernels(), 989e12, 3.35e12, "Roofline"),
         "latency": figures.make_latency_fig(frame),
         "traffic": figures.make_traffic_fig(frame),
-        "memory": figures.make_memory_fig(parts, 8e10, "Memory fit"),
         "heatmap": figures.make_heatmap_fig(table, table > 1.5, title="Sweep", x_title="Context (tokens)",
                                             y_title="Batch (sequences)", metric="Latency (ms)"),
         "speedup": figures.make_speedup_fig(speed, "Speed-up"),
@@ -119,6 +117,17 @@ def test_frontier_marks_front_members_and_the_current_design():
     assert list(front.x) == [1.0, 2.0]
     stars = [t for t in fig.data if t.marker.symbol == "star"]
     assert [list(t.x) for t in stars] == [[2.0]]  # design b exists only on h100
+    assert list(h100.text) == ["a", "b"]  # every point named
+
+
+def test_frontier_draws_measured_and_estimated_accuracies_differently():
+    frame = _frontier().assign(accuracy_source=["measured: https://x", "scaling_law", "scaling_law",
+                                                "measured: https://x"])
+    fig = figures.make_frontier_fig(frame, x="e2e_s", x_title="E2E (s)", x_scale=1.0, current=None, title="F")
+    symbols = {(t.name, t.marker.symbol) for t in fig.data if t.name and t.name.startswith("h100")
+               and t.mode == "markers+text"}
+    assert symbols == {("h100", "circle"), ("h100", "triangle-up"), ("h100 (dominated)", "triangle-up-open")}
+    assert "estimated" in " ".join(t.hovertemplate for t in fig.data if t.marker.symbol == "triangle-up")
 
 
 def test_frontier_skips_designs_that_do_not_fit():
@@ -134,3 +143,23 @@ def test_rollout_timeline_bars_span_start_to_end():
     fig = figures.make_rollout_fig(timeline, "RL")
     gen = next(t for t in fig.data if t.name == "generation")
     assert list(gen.base) == [0.0] and list(gen.x) == [5.0] and gen.orientation == "h"
+
+
+def test_percentile_panels_pick_seconds_or_milliseconds_by_magnitude():
+    summary = {f"{m}_{s}_s": value for m, value in (("ttft", 0.035), ("tpot", 0.011), ("e2e", 3.5))
+               for s in ("mean", "p50", "p90", "p99")}
+    fig = figures.make_percentiles_fig(summary, "Percentiles")
+    assert [fig.layout[f"yaxis{i}"].title.text for i in ("", "2", "3")] == [
+        "Latency (ms)", "Latency (ms)", "Latency (s)"]
+    assert list(fig.data[2].y) == [3.5] * 4 and list(fig.data[0].y) == pytest.approx([35.0] * 4)
+
+
+def test_memory_bar_scales_parts_and_marks_the_usable_line():
+    from perfsim.dashboard.memory_bar import memory_bar_html
+
+    parts = pd.DataFrame({"part": ["MLP weights", "KV cache", "a<b"], "bytes": [1.6e10, 2e9, 2e9]})
+    text = memory_bar_html(parts, 8e10, "Memory fit")
+    assert 'style="width:20.0000%' in text and "left:100.0000%" in text  # 16 of 80 GB; the line at 80
+    assert "a&lt;b 2.00 GB" in text and "20.00 GB of 80.00 GB usable (red line): fits" in text
+    over = memory_bar_html(parts, 1e10, "Memory fit")
+    assert "left:50.0000%" in over and "does not fit" in over  # the bar spans the 20 GB total
