@@ -93,7 +93,9 @@ def serve(command: list[str], grace_s: float = 10.0) -> int:
         raise _Stop(signum)
 
     child = subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: PLW1509 -- no threads here
-    handled = (signal.SIGTERM, signal.SIGHUP)
+    # SIGINT too: a launcher started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt for it
+    handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     previous = {sig: signal.signal(sig, stop) for sig in handled}
     try:
         return child.wait()
