@@ -38,6 +38,7 @@ from perfsim.cost.runtime import (
 )
 from perfsim.cost.step import step_latency
 from perfsim.decoding import DecodingStrategy, make_decoding
+from perfsim.errors import PerfsimInputError
 from perfsim.io.limits import MAX_BATCH, MAX_SIZE
 from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.deployment import Execution
@@ -71,6 +72,8 @@ def evaluate_grid(
 
     counts("batch", batch, MAX_BATCH)
     counts("context_len", context_len, MAX_SIZE)
+    if phase not in ("decode", "prefill"):
+        raise PerfsimInputError(f"phase must be 'decode' or 'prefill' (got {phase!r}).")
     profile = load_runtime_like(runtime)
     # shapes stay (batch, 1) and (1, context) through the ops, so a kernel that depends on the batch
     # alone (projections, MLP, lm_head in decode) is priced once per batch, not per grid point
@@ -153,6 +156,9 @@ def evaluate_workloads(
     """Columns (arrays of the broadcast workload shape): ttft_s, tpot_s, e2e_s, tokens_per_s,
     memory_bytes, fits, max_batch, max_batch_tokens_per_s. Under a `runtime`, its kernels, launch
     mode and host costs, and its chunked prefill for memory, TTFT and the max batch (as generate)."""
+    for name, values, limit in (("batch", batch, MAX_BATCH), ("prompt_len", prompt_len, MAX_SIZE),
+                                ("output_len", output_len, MAX_SIZE)):
+        counts(name, np.atleast_1d(np.asarray(values, dtype=object)), limit)
     profile = load_runtime_like(runtime)
     execution = resolve_execution(profile, hw, execution)
     hw = hw.for_runtime(execution.runtime_id)

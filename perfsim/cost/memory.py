@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perfsim.checks import count
 from perfsim.cost.params import model_params
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_BATCHED_TOKENS, MAX_TENSOR_PARALLEL
 from perfsim.layers import layer_kind
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
@@ -230,11 +232,12 @@ def memory(model: ModelSpec, hw: HardwareProfile, batch: int, context_len: int, 
     target, e.g. an EAGLE layer's embedding and output head) and its own KV cache and state."""
     if batch < 1:
         raise PerfsimInputError(f"batch must be >= 1 (got {batch}).")
+    count("tensor_parallel", tensor_parallel, MAX_TENSOR_PARALLEL)
     if not 1 <= context_len <= model.max_context_len:
         raise PerfsimInputError(f"context_len {context_len} is outside 1..{model.max_context_len} "
                                 f"(max_context_len of {model.id}).")
-    if prefill_chunk_tokens is not None and prefill_chunk_tokens < 1:
-        raise PerfsimInputError(f"prefill_chunk_tokens must be >= 1 (got {prefill_chunk_tokens}).")
+    if prefill_chunk_tokens is not None:
+        count("prefill_chunk_tokens", prefill_chunk_tokens, MAX_BATCHED_TOKENS)
     tp, chunk = tensor_parallel, prefill_chunk_tokens
     foot = Footprint.of(model, hw, tp, draft, draft_shared_params)
     step_tokens = prefill_tokens(batch, context_len, chunk)

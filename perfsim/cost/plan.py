@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from perfsim.checks import count
 from perfsim.cost.graph import sublayer_sequence
 from perfsim.cost.launch import LaunchModel
 from perfsim.cost.memory import (
@@ -38,6 +39,7 @@ from perfsim.cost.memory import (
     state_bytes_per_seq,
     weight_bytes,
 )
+from perfsim.io.limits import MAX_BATCHED_TOKENS, MAX_TENSOR_PARALLEL
 from perfsim.ops import Gemm, Op
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
@@ -214,18 +216,12 @@ class StepPlan:
         """`perfsim.cost.memory.memory` from the memoised footprint and limits (equal to it; out of
         range input goes to memory() itself for its message)."""
         chunk = prefill_chunk_tokens
-        bad_chunk = chunk is not None and chunk < 1
-        if batch < 1 or not 1 <= context_len <= self.model.max_context_len or bad_chunk:
-            return memory(
-                self.model,
-                self.hw,
-                batch,
-                context_len,
-                tensor_parallel=tensor_parallel,
-                prefill_chunk_tokens=chunk,
-                draft=draft,
-                draft_shared_params=draft_shared_params,
-            )
+        count("tensor_parallel", tensor_parallel, MAX_TENSOR_PARALLEL)
+        if chunk is not None:
+            count("prefill_chunk_tokens", chunk, MAX_BATCHED_TOKENS)
+        if batch < 1 or not 1 <= context_len <= self.model.max_context_len:
+            return memory(self.model, self.hw, batch, context_len, tensor_parallel=tensor_parallel,
+                          prefill_chunk_tokens=chunk, draft=draft, draft_shared_params=draft_shared_params)
         tp = tensor_parallel
         foot = self.footprint(tp, draft, draft_shared_params)
         step_tokens = prefill_tokens(batch, context_len, chunk)

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from perfsim.accuracy import make_accuracy
+from perfsim.checks import count
 from perfsim.cost.runtime import DEFAULT_RUNTIME, load_runtime_like
 from perfsim.decoding import make_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.explore.score import score_design
+from perfsim.io.limits import MAX_BATCH, MAX_SIZE
 from perfsim.io.load import load_hardware, load_model
 from perfsim.spec.deployment import Execution
 
@@ -80,6 +82,9 @@ def evaluate_frontier(
     """
     from perfsim.explore.design import HybridDesign
 
+    count("batch", batch, MAX_BATCH)
+    count("prompt_len", prompt_len, MAX_SIZE)
+    count("output_len", output_len, MAX_SIZE)
     models = [d.to_model() if isinstance(d, HybridDesign) else load_model(d) for d in designs]
     if not models:
         raise PerfsimInputError("evaluate_frontier needs at least one design.")

@@ -54,6 +54,18 @@ def sizes(cfg: dict, key: str, source: str, default: list[int] | None = None) ->
     return value
 
 
+def layer_types(cfg: dict, source: str, layers: int) -> list[str] | None:
+    """`layer_types` (one entry per layer) when the config has it; a list of another length would
+    silently make a shorter or longer model, so it is one sentence instead."""
+    types = cfg.get("layer_types")
+    if types is None:
+        return None
+    if not (isinstance(types, list) and all(isinstance(t, str) for t in types) and len(types) == layers):
+        raise PerfsimInputError(f"{source}: field 'layer_types' must list one string per layer "
+                                f"(num_hidden_layers = {layers}; got {types!r:.80}).")
+    return types
+
+
 def sub_config(cfg: dict, key: str, source: str) -> dict:
     """A nested config (text_config / vision_config) with the parent's model_type for messages."""
     value = require(cfg, key, source)

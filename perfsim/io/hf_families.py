@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from perfsim.io.hf_config import attention, require, runs, size, sizes, sub_config
+from perfsim.io.hf_config import attention, layer_types, require, runs, size, sizes, sub_config
 
 Built = tuple[dict, dict, dict]
 
@@ -20,9 +20,9 @@ def _gemma_layout(cfg: dict, source: str, sliding: Callable[[int], bool], qk_nor
     """Local (sliding-window) / global attention layers + a GeGLU MLP (Gemma2/3 DecoderLayer)."""
     layers = size(cfg, "num_hidden_layers", source)
     window = size(cfg, "sliding_window", source)
-    types = cfg.get("layer_types")
-    if isinstance(types, list) and len(types) >= layers:
-        local = [t == "sliding_attention" for t in types[:layers]]
+    types = layer_types(cfg, source, layers)
+    if types is not None:
+        local = [t == "sliding_attention" for t in types]
     else:
         local = [sliding(i) for i in range(layers)]
     operators = {

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from perfsim.errors import PerfsimInputError, describe_validation_error
-from perfsim.io.hf_config import as_config, attention, require, size
+from perfsim.io.hf_config import as_config, attention, layer_types, require, size
 from perfsim.io.hf_families import FAMILIES
 from perfsim.spec.model import ModelSpec
 
@@ -41,11 +41,10 @@ def _attention(cfg: dict, source: str, window: int | None = None, **extra) -> di
 
 def _layout_transformer(cfg: dict, source: str, mixer_ops: dict, ffn: dict) -> dict:
     layers = _require(cfg, "num_hidden_layers", source)
-    layer_types = cfg.get("layer_types")
+    types = layer_types(cfg, source, layers)
     operators = {**mixer_ops, "ffn": ffn}
-    if isinstance(layer_types, list) and "sliding" in mixer_ops:
-        blocks = [{"ops": ["sliding" if t == "sliding_attention" else "attn", "ffn"]}
-                  for t in layer_types[:layers]]
+    if types is not None and "sliding" in mixer_ops:
+        blocks = [{"ops": ["sliding" if t == "sliding_attention" else "attn", "ffn"]} for t in types]
     else:
         blocks = [{"repeat": layers, "ops": ["attn", "ffn"]}]
     return {"operators": operators, "blocks": blocks}

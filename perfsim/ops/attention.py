@@ -107,7 +107,7 @@ class Attention(Op):
         eff = hw.efficiency_in_use.attention.of(self.impl, self.phase, f"hardware profile '{hw.id}'")
         n_sm = hw.compute.sm_count
         cost = self.cost()
-        e = eff.prefill_e.get(self.dtype, eff.prefill_e.get("bf16", 0.5))
+        e = eff.prefill_e_for(self.dtype)
         peak = hw.peak_flops(self.dtype) * e
         scores = visible_keys(self.q_len, self.kv_len, self.window, self.causal)
         if self.causal:  # diagonal blocks are computed in full

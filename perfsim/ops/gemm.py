@@ -54,7 +54,7 @@ class Gemm(Op):
         eff = hw.efficiency_in_use.gemm
         n_sm = hw.compute.sm_count
         dt = self._compute_dtype()
-        peak = hw.peak_flops(dt) * eff.e_max.get(dt, eff.e_max.get("bf16", 0.7))
+        peak = hw.peak_flops(dt) * eff.e_for(dt)
         peak /= _reference_utilisation(eff, n_sm)
         gemv = eff.e_bw if eff.gemv_e_bw is None else eff.gemv_e_bw
         bw = hw.memory.peak_bw_bytes_per_s * np.where(self.m <= 1, gemv, eff.e_bw)

@@ -102,7 +102,7 @@ def cuda_core_flops(hw) -> float:
 def lane_instr_per_s(hw) -> float:
     """CUDA-core issue rate in lane-instructions/s: fp32 peak / 2 x its efficiency."""
     eff = hw.efficiency_in_use.gemm
-    return cuda_core_flops(hw) / 2.0 * eff.e_max.get("fp32", eff.e_max.get("bf16", 0.7))
+    return cuda_core_flops(hw) / 2.0 * eff.e_max.get("fp32", eff.e_for("bf16"))
 
 
 def weight_kernel(weight_dtype: str, act_dtype: str) -> WeightKernel:

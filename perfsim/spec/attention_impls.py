@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from perfsim.errors import PerfsimInputError
 
@@ -48,10 +48,23 @@ class ImplementationFigures(_Strict):
     softmax_cost_flops: NonNegative | None = None
     decode_item_s: NonNegative | None = None
 
+    @field_validator("prefill_e")
+    @classmethod
+    def _fallback_entry(cls, prefill_e: dict[str, float] | None) -> dict[str, float] | None:
+        return prefill_e if prefill_e is None else _with_fallback(prefill_e)
+
+
+def _with_fallback(prefill_e: dict[str, float]) -> dict[str, float]:
+    """A bf16 (or, on CPUs, fp32) entry, the one every other dtype falls back to."""
+    if not {"bf16", "fp32"} & set(prefill_e):
+        raise ValueError("list a 'bf16' (or, for a CPU, 'fp32') efficiency; other dtypes fall back to it")
+    return prefill_e
+
 
 class AttentionEfficiency(_Strict):
     impl: str
-    #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel.
+    #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel; a bf16 (or,
+    #: on CPUs, fp32) entry is required, the one other dtypes fall back to.
     prefill_e: dict[str, Fraction]
     tile_q: Annotated[int, Field(gt=0)]
     #: KV length at which the inner loop reaches half its asymptotic throughput (pipeline fill).
@@ -73,6 +86,11 @@ class AttentionEfficiency(_Strict):
     implementations: dict[str, ImplementationFigures] = Field(default_factory=dict)
     _resolved: dict = PrivateAttr(default_factory=dict)
 
+    @field_validator("prefill_e")
+    @classmethod
+    def _fallback_entry(cls, prefill_e: dict[str, float]) -> dict[str, float]:
+        return _with_fallback(prefill_e)
+
     @model_validator(mode="after")
     def _same_as_known(self) -> AttentionEfficiency:
         known = self.available
@@ -84,6 +102,10 @@ class AttentionEfficiency(_Strict):
                 raise ValueError(f"implementations.{name}.same_as: {entry.same_as!r} is not one of "
                                  f"{', '.join(known)}")
         return self
+
+    def prefill_e_for(self, dtype: str) -> float:
+        """`dtype`'s prefill efficiency, else bf16's (same tensor path), else fp32's."""
+        return self.prefill_e.get(dtype, self.prefill_e.get("bf16", self.prefill_e.get("fp32", 0.0)))
 
     def __eq__(self, other: object) -> bool:
         """Equal figures are equal efficiencies: the per-implementation cache is not part of the

@@ -95,6 +95,18 @@ class GemmEfficiency(_Strict):
     gemv_e_bw: Fraction | None = None
     max_split_k: Annotated[int, Field(ge=1)] = 8
 
+    @field_validator("e_max")
+    @classmethod
+    def _e_max(cls, e_max: dict[str, float]) -> dict[str, float]:
+        """A bf16 (or, on CPUs, fp32) entry: the efficiency every other dtype falls back to."""
+        if not {"bf16", "fp32"} & set(e_max):
+            raise ValueError("list a 'bf16' (or, for a CPU, 'fp32') efficiency; other dtypes fall back to it")
+        return e_max
+
+    def e_for(self, dtype: str) -> float:
+        """`dtype`'s large-GEMM efficiency, else bf16's (same tensor path), else fp32's."""
+        return self.e_max.get(dtype, self.e_max.get("bf16", self.e_max.get("fp32", 0.0)))
+
     @field_validator("tiles")
     @classmethod
     def _tiles(cls, tiles: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

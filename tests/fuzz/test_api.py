@@ -40,11 +40,17 @@ CASES = {
     "Poisson.rate": lambda v: perfsim.Poisson(rate=v, num_requests=5),
     "EngineConfig.max_num_seqs": lambda v: perfsim.EngineConfig(max_num_seqs=v),
     "Speculative.k": lambda v: perfsim.decoding.Speculative(k=v, acceptance=0.7),
+    "memory.tensor_parallel": lambda v: perfsim.memory("qwen3-0.6b", "l4", 1, 128, tensor_parallel=v),
+    "memory.prefill_chunk_tokens": lambda v: perfsim.memory("qwen3-0.6b", "l4", 1, 128,
+                                                             prefill_chunk_tokens=v),
+    "evaluate_frontier.batch": lambda v: perfsim.evaluate_frontier(["qwen3-0.6b"], ["l4"], batch=v),
+    "evaluate_grid.phase": lambda v: perfsim.evaluate_grid(["qwen3-0.6b"], ["l4"], [1], [128], phase=v),
 }
 VALUES = {
     "Poisson.rate": NOT_A_RATE,
     "Execution.host_overhead_per_step_s": NOT_SECONDS,
     "generate.execution": ["tp2", 2, {"tensor_parallel": 2}, True],
+    "evaluate_grid.phase": ["bogus", "", None, 1, "Decode "],
 }
 #: case -> (the module that still lets a bad value through, the values it fails on; None: all),
 #: reported on issue 21 to the module's owner; remove an entry when that module is fixed.

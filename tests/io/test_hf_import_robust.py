@@ -146,3 +146,13 @@ def test_any_corrupted_field_is_a_model_or_one_sentence(kind, field, value):
     except PerfsimInputError as exc:
         msg = str(exc)
         assert msg.startswith("c.json") and "\n" not in msg
+
+
+@pytest.mark.parametrize("types", [["full_attention"], ["sliding_attention"] * 99, "full_attention", [1, 2]])
+def test_layer_types_of_the_wrong_length_or_kind_is_one_sentence(types):
+    """A short `layer_types` list once became a shorter model without a word."""
+    cfg = {**LLAMA, "model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "sliding_window": 4096,
+           "layer_types": types}
+    with pytest.raises(PerfsimInputError, match="field 'layer_types' must list one string per layer") as err:
+        model_from_hf_config(cfg, "config.json")
+    assert "\n" not in str(err.value)

@@ -99,3 +99,25 @@ def test_missing_dtype_peak_is_one_sentence():
                                                                             "activations": "fp8"})})
     with pytest.raises(perfsim.PerfsimInputError, match="'a10g' has no fp8 tensor peak .* choose one of"):
         perfsim.generate(fp8, "a10g", 1, 128, 16)
+
+
+@pytest.mark.parametrize("path, value, field", [
+    (("efficiency", "gemm", "e_max"), {"fp8": 0.7}, "efficiency.gemm.e_max"),
+    (("efficiency", "attention", "prefill_e"), {}, "efficiency.attention.prefill_e"),
+])
+def test_an_efficiency_table_without_its_fallback_entry_is_one_sentence(tmp_path, path, value, field):
+    """Other dtypes fall back to the bf16 (CPU: fp32) entry, so it must exist: no hard-coded default."""
+    import yaml
+
+    from perfsim.io.load import load_hardware
+
+    data = perfsim.load_hardware("h100-sxm").model_dump(mode="json")
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    target = tmp_path / "h100-bad.yaml"
+    target.write_text(yaml.safe_dump(data))
+    with pytest.raises(perfsim.PerfsimInputError) as err:
+        load_hardware(target)
+    assert field in str(err.value) and "bf16" in str(err.value) and "\n" not in str(err.value)
