@@ -34,7 +34,7 @@ from perfsim.cost.runtime import (
     load_runtime_like,
     max_running_seqs,
     prefill_chunk_tokens,
-    resolve_execution,
+    resolve_deployment,
 )
 from perfsim.cost.step import step_latency
 from perfsim.decoding import DecodingStrategy, make_decoding
@@ -87,8 +87,8 @@ def evaluate_grid(
         else:
             step, tokens = StepBatch(prefill_seqs=b_col, prefill_tokens=c_row), b * c
         for hw in map(load_hardware, hardware):
-            resolved = resolve_execution(profile, hw, execution)
-            latency = step_latency(model, hw.for_runtime(resolved.runtime_id), step, resolved)
+            priced_on, resolved = resolve_deployment(profile, hw, execution)
+            latency = step_latency(model, priced_on, step, resolved)
             latency = np.broadcast_to(latency, grid).ravel()
             foot = Footprint.of(model, hw, tp)
             need = foot.total_bytes(b, c, tokens)  # the step's activation peak and logits included
@@ -160,8 +160,7 @@ def evaluate_workloads(
                                 ("output_len", output_len, MAX_SIZE)):
         counts(name, np.atleast_1d(np.asarray(values, dtype=object)), limit)
     profile = load_runtime_like(runtime)
-    execution = resolve_execution(profile, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)
+    hw, execution = resolve_deployment(profile, hw, execution)
     chunk = None if profile is None else prefill_chunk_tokens(profile, hw)
     strategy = make_decoding(decoding)
     b, p, o = (np.asarray(x, float).ravel() for x in np.broadcast_arrays(batch, prompt_len, output_len))

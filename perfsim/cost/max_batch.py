@@ -13,7 +13,7 @@ from perfsim.cost.runtime import (
     load_runtime_like,
     max_running_seqs,
     prefill_chunk_tokens,
-    resolve_execution,
+    resolve_deployment,
 )
 from perfsim.errors import PerfsimInputError
 from perfsim.spec.deployment import Execution
@@ -42,8 +42,7 @@ def max_batch_throughput(model: ModelSpec, hw: HardwareProfile, prompt_len: int,
     `runtime`, its chunk replaces PREFILL_CHUNK_TOKENS (whole prompts when it does not chunk) and
     its max running sequences cap the batch (no engine runs more at once)."""
     runtime = load_runtime_like(runtime)
-    execution = resolve_execution(runtime, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
+    hw, execution = resolve_deployment(runtime, hw, execution)
     context = prompt_len + output_len + model.prefix_tokens if context_len is None else context_len
     chunk = PREFILL_CHUNK_TOKENS if runtime is None else prefill_chunk_tokens(runtime, hw)
     mem = _memory(model, hw, 1, context, tensor_parallel=execution.tensor_parallel,

@@ -30,7 +30,7 @@ from perfsim.cost.runtime import (
     chunk_assumption,
     load_runtime_like,
     prefill_chunk_tokens,
-    resolve_execution,
+    resolve_deployment,
 )
 from perfsim.cost.step import StepResult, evaluate_step
 from perfsim.decoding import DecodingStrategy, make_decoding
@@ -171,8 +171,7 @@ def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
     _check_positive(batch=batch, prompt_len=prompt_len)
     _context_check(model, prompt_len + model.prefix_tokens)
     chunk, assumed = _runtime_chunk(runtime, hw)
-    execution = resolve_execution(runtime, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
+    hw, execution = resolve_deployment(runtime, hw, execution)
     tokens = prompt_len + model.prefix_tokens
     if check_memory:
         report = _memory(model, hw, batch, tokens, tensor_parallel=execution.tensor_parallel,
@@ -192,8 +191,7 @@ def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int
     _check_positive(batch=batch, context_len=context_len)
     context = context_len + model.prefix_tokens
     _context_check(model, context + 1)
-    execution = resolve_execution(runtime, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
+    hw, execution = resolve_deployment(runtime, hw, execution)
     if check_memory:
         report = _memory(model, hw, batch, context + 1, tensor_parallel=execution.tensor_parallel,
                          prefill_chunk_tokens=batch)
@@ -216,8 +214,7 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     total = prompt_len + output_len + model.prefix_tokens
     _context_check(model, total)
     chunk, assumed = _runtime_chunk(runtime, hw)
-    execution = resolve_execution(runtime, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
+    hw, execution = resolve_deployment(runtime, hw, execution)
     draft, shared = strategy.resident_draft(model)
     report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
                      draft_shared_params=shared, prefill_chunk_tokens=chunk)

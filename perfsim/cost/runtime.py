@@ -69,6 +69,14 @@ def resolve_execution(runtime: RuntimeLike, hw: HardwareProfile,
     return merged
 
 
+def resolve_deployment(runtime: RuntimeLike, hw: HardwareProfile,
+                       execution: Execution | None = None) -> tuple[HardwareProfile, Execution]:
+    """(the device priced with the runtime's kernel calibration when its profile has one, the
+    resolved Execution): what every front door prices a prediction under."""
+    resolved = resolve_execution(runtime, hw, execution)
+    return hw.for_runtime(resolved.runtime_id), resolved
+
+
 def vllm_batch_defaults(hw: HardwareProfile) -> tuple[int, int]:
     """(max_num_seqs, max_num_batched_tokens) vLLM picks for a device (vllm/engine/arg_utils.py,
     EngineArgs.get_batch_defaults, API server: 1024 and 8192 on GPUs with >= 70 GiB that are not

@@ -28,7 +28,7 @@ from perfsim.cost.runtime import (
     RuntimeLike,
     load_runtime_like,
     prefill_chunk_tokens,
-    resolve_execution,
+    resolve_deployment,
 )
 from perfsim.cost.step import LaunchModel, TimedKernel, evaluate_step, timed_kernels
 from perfsim.errors import PerfsimInputError
@@ -187,8 +187,7 @@ def vlm_ttft(model: ModelSpec | str, hw: HardwareProfile | str, *, frames: int =
     model, hw = load_model(model), load_hardware(hw)
     spec = _vision(model)
     profile = load_runtime_like(runtime)
-    execution = resolve_execution(profile, hw, execution)
-    hw = hw.for_runtime(execution.runtime_id)
+    hw, execution = resolve_deployment(profile, hw, execution)
     if profile is not None and chunk_tokens is None and keep_schedule is None:
         chunk_tokens = prefill_chunk_tokens(profile, hw)
     for name, value in (("frames", frames), ("text_tokens + 1", text_tokens + 1)):

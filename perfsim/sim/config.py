@@ -75,18 +75,10 @@ class EngineConfig:
         return cfg
 
     def _validate(self, model: ModelSpec) -> None:
-        assert (self.max_num_seqs is not None and self.max_batched_tokens is not None
-                and self.max_model_len is not None)  # filled in by resolved()
+        """What depends on the model or the registries; types and ranges were checked at
+        construction (__post_init__, which replace() in resolved() runs again)."""
+        assert self.max_model_len is not None  # filled in by resolved()
         checks = [
-            (self.max_num_seqs >= 1, f"max_num_seqs must be >= 1 (got {self.max_num_seqs})"),
-            (self.max_batched_tokens >= 1,
-             f"max_batched_tokens must be >= 1 (got {self.max_batched_tokens})"),
-            (self.block_size >= 1, f"block_size must be >= 1 (got {self.block_size})"),
-            (0 < self.gpu_memory_utilization <= 1,
-             f"gpu_memory_utilization must be in (0, 1] (got {self.gpu_memory_utilization})"),
-            (self.kv_cache_free_fraction is None or 0 < self.kv_cache_free_fraction <= 1,
-             f"kv_cache_free_fraction must be in (0, 1] (got {self.kv_cache_free_fraction})"),
-            (self.step_overhead_s >= 0, f"step_overhead_s must be >= 0 (got {self.step_overhead_s})"),
             (1 <= self.max_model_len <= model.max_context_len,
              f"max_model_len must be in 1..{model.max_context_len} for {model.id} "
              f"(got {self.max_model_len})"),

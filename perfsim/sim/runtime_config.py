@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
-from perfsim.cost.runtime import RuntimeLike, load_runtime_like, resolve_execution
+from perfsim.cost.runtime import RuntimeLike, load_runtime_like, resolve_deployment
 from perfsim.sim.config import EngineConfig
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
@@ -31,7 +31,8 @@ def engine_config(runtime: RuntimeProfile | None, hw: HardwareProfile,
 
 
 def resolve_serving(runtime: RuntimeLike, hw: HardwareProfile, execution: Execution | None,
-                    engine: EngineConfig | None) -> tuple[Execution, EngineConfig]:
-    """The (Execution, EngineConfig) a simulation runs under, resolved once at its front door."""
+                    engine: EngineConfig | None) -> tuple[HardwareProfile, Execution, EngineConfig]:
+    """The (device with the runtime's kernel calibration, Execution, EngineConfig) a simulation
+    runs under, resolved once at its front door."""
     profile = load_runtime_like(runtime)
-    return resolve_execution(profile, hw, execution), engine_config(profile, hw, engine)
+    return (*resolve_deployment(profile, hw, execution), engine_config(profile, hw, engine))

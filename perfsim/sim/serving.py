@@ -86,8 +86,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     """
     model, hw = load_model(model), load_hardware(hw)
     strategy = make_decoding(decoding)
-    execution, engine = resolve_serving(runtime, hw, execution, engine)
-    hw = hw.for_runtime(execution.runtime_id)  # the runtime's kernel calibration, if the profile has one
+    hw, execution, engine = resolve_serving(runtime, hw, execution, engine)
     if not isinstance(workload, Workload):
         raise PerfsimInputError(f"workload must be a perfsim workload (Poisson, Gamma, ClosedLoop, "
                                 f"Trace), got {type(workload).__name__}.")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import perfsim
-from perfsim.cost.runtime import resolve_execution
+from perfsim.cost.runtime import resolve_deployment
 from perfsim.decoding import Speculative
 from perfsim.sim import serving
 from perfsim.sim.metrics import ITL_EDGES_S
@@ -48,9 +48,9 @@ def test_single_stream_tpot_is_the_decode_step_latency():
     """Alone in the engine, each token costs one decode iteration at the request's context."""
     result = perfsim.simulate_serving(LLAMA, H100, closed(1, num_requests=3, prompt_len=512, output_len=33))
     model, hw = perfsim.load_model(LLAMA), perfsim.load_hardware(H100)
-    vllm = resolve_execution("vllm", hw)  # the default runtime, as simulate_serving resolves it
+    priced_on, vllm = resolve_deployment("vllm", hw)  # the default runtime, as simulate_serving does
     batch = perfsim.StepBatch(decode_seqs=1, decode_context=512 + 16)
-    step = perfsim.step_latency(model, hw.for_runtime("vllm"), batch, vllm)
+    step = perfsim.step_latency(model, priced_on, batch, vllm)
     assert result.summary()["tpot_mean_s"] == pytest.approx(float(step), rel=0.01)
     assert result.summary()["preemptions"] == 0
 
