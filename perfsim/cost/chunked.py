@@ -7,13 +7,16 @@ summed over the forwards and the breakdown summed per kernel."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from perfsim.cost.graph import StepBatch
 from perfsim.cost.step import StepResult, evaluate_step
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def chunk_steps(batch: int, prompt: int, chunk: int) -> list[tuple[StepBatch, int]]:
@@ -35,6 +38,21 @@ def chunked_prefill(model: ModelSpec, hw: HardwareProfile, batch: int, prompt: i
     if len(steps) == 1 and steps[0][1] == 1:
         return evaluate_step(model, hw, steps[0][0], execution)
     results = [(evaluate_step(model, hw, step, execution), times) for step, times in steps]
+    gpu = sum(r.gpu_time_s * t for r, t in results)
+    latency = sum(r.latency_s * t for r, t in results)
+    return StepResult(
+        latency_s=latency, gpu_time_s=gpu, launch_overhead_s=latency - gpu,
+        flops=sum(r.flops * t for r, t in results), bytes=sum(r.bytes * t for r, t in results),
+        tokens=float(batch * prompt), kernels=sum(r.kernels * t for r, t in results),
+        breakdown=lambda: _summed_breakdown(results, gpu),
+    )
+
+
+def _summed_breakdown(results: list[tuple[StepResult, int]], gpu: float) -> pd.DataFrame:
+    """The forwards' breakdowns summed per kernel kind, built only when asked for (as a single
+    forward's is): the frames cost more than pricing the chunks."""
+    import pandas as pd  # deferred: `import perfsim` stays light
+
     frames = []
     for r, times in results:
         frame = r.breakdown.copy()
@@ -47,12 +65,5 @@ def chunked_prefill(model: ModelSpec, hw: HardwareProfile, batch: int, prompt: i
         count=("count", "max"), kernels=("kernels", "sum"), flops=("flops", "sum"),
         bytes=("bytes", "sum"), time_s=("time_s", "sum"), bound=("bound", "last"))
     frame["time_per_instance_s"] = frame["time_s"] / frame["count"]
-    gpu = sum(r.gpu_time_s * t for r, t in results)
     frame["share"] = frame["time_s"] / gpu
-    latency = sum(r.latency_s * t for r, t in results)
-    return StepResult(
-        latency_s=latency, gpu_time_s=gpu, launch_overhead_s=latency - gpu,
-        flops=sum(r.flops * t for r, t in results), bytes=sum(r.bytes * t for r, t in results),
-        tokens=float(batch * prompt), kernels=int(frame["kernels"].sum()),
-        breakdown=frame[list(results[0][0].breakdown.columns)],
-    )
+    return frame[list(results[0][0].breakdown.columns)]
