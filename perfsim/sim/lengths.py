@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_SIZE
 
 
 class LengthDist:
@@ -58,6 +59,7 @@ class Uniform(LengthDist):
 
     def __post_init__(self) -> None:
         _positive("low", self.low)
+        _positive("high", self.high)
         if self.high < self.low:
             raise PerfsimInputError(f"uniform lengths need low <= high (got {self.low}, {self.high}).")
 
@@ -84,6 +86,7 @@ class LogNormal(LengthDist):
 
     def __post_init__(self) -> None:
         _positive("min_tokens", self.min_tokens)
+        _positive("max_tokens", self.max_tokens)
         if not self.min_tokens <= self.mean_tokens <= self.max_tokens:
             raise PerfsimInputError(f"lognormal mean_tokens {self.mean_tokens} must lie in "
                                     f"min_tokens..max_tokens ({self.min_tokens}..{self.max_tokens}).")
@@ -115,8 +118,9 @@ class Empirical(LengthDist):
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        if not self.values or min(self.values) < 1:
-            raise PerfsimInputError("empirical lengths need at least one value, all >= 1.")
+        if not self.values or min(self.values) < 1 or max(self.values) > MAX_SIZE:
+            raise PerfsimInputError(f"empirical lengths need at least one value, all >= 1 and at most "
+                                    f"{MAX_SIZE:,}.")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, column: str | None = None) -> Empirical:
@@ -190,5 +194,7 @@ def parse_length(text: str | int | LengthDist, field: str) -> LengthDist:
 
 
 def _positive(name: str, value: int) -> None:
-    if not isinstance(value, int | np.integer) or value < 1:
-        raise PerfsimInputError(f"{name} must be a positive integer (got {value!r}).")
+    """A token count: a positive integer no larger than any size perfsim accepts (a typo such as
+    2**63 would otherwise overflow the int64 samples)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 1 <= value <= MAX_SIZE:
+        raise PerfsimInputError(f"{name} must be a positive integer up to {MAX_SIZE:,} (got {value!r}).")

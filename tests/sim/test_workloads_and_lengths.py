@@ -71,6 +71,9 @@ def test_same_generator_state_gives_same_samples():
 
 @pytest.mark.parametrize("make, match", [
     (lambda: Fixed(0), "tokens must be a positive integer"),
+    (lambda: Fixed(2**63), "tokens must be a positive integer up to 16,777,216"),
+    (lambda: Uniform(1, 2**40), "high must be a positive integer up to"),
+    (lambda: LogNormal(10, 0.5, 2**40), "max_tokens must be a positive integer up to"),
     (lambda: Fixed(-3), "tokens must be a positive integer"),
     (lambda: Fixed(2.5), "tokens must be a positive integer"),
     (lambda: Uniform(0, 10), "low must be a positive integer"),
