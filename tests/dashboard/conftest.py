@@ -120,13 +120,32 @@ def server(tmp_path_factory):
         proc.wait(timeout=30)
 
 
+#: Label -> value of every metric on the page, read in one pass (labels and values from the same DOM).
+_METRICS_JS = """() => {
+    const labels = [...document.querySelectorAll("[data-testid='stMetricLabel']")];
+    const values = [...document.querySelectorAll("[data-testid='stMetricValue']")];
+    return labels.length === values.length
+        ? labels.map((label, i) => [label.innerText.trim(), values[i].innerText]) : null;
+}"""
+#: The headline metrics every ready page shows above its tabs.
+HEADLINE = ("TTFT", "TPOT", "Throughput")
+
+
 def page_metrics(page) -> dict[str, str]:
-    """Metric label -> value text, as shown."""
-    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
-    values = page.locator("[data-testid='stMetricValue']").all_inner_texts()
-    return dict(zip([label.strip() for label in labels], values, strict=True))
+    """Metric label -> value text, as shown once the app is idle with its headline painted.
+
+    Waits on the headline labels and the idle state together, then reads labels and values in one
+    pass: a rerun (the URL-bound tab syncing, an upload applying) may repaint the page between a
+    first idle signal and the read, and a read of a half-painted page missed the headline."""
+    page.wait_for_function(f"""() => {{
+        const idle = document.querySelector({IDLE!r});
+        const pairs = ({_METRICS_JS})();
+        return idle !== null && pairs !== null
+            && {list(HEADLINE)!r}.every(name => pairs.some(([label]) => label === name));
+    }}""")
+    return dict(page.evaluate(_METRICS_JS))
 
 
 @pytest.fixture
 def web():
-    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, metrics=page_metrics)
+    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, HEADLINE=HEADLINE, metrics=page_metrics)

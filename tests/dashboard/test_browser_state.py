@@ -24,7 +24,6 @@ pytestmark = [pytest.mark.dashboard, pytest.mark.browser, pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs the system Chromium at /usr/bin/chromium (apt-get install chromium)",
 )]
 
-HEADLINE = ("TTFT", "TPOT", "Throughput")
 #: tab -> (kind, label, value typed or picked, how the value reads back, its URL parameter)
 CONTROLS = {
     "Frontier": ("select", "Latency", "TPOT (ms)", "TPOT (ms)", "fr_latency=tpot_s"),
@@ -128,7 +127,7 @@ def test_every_tab_keeps_its_control_across_tabs_and_a_reloaded_link(browser, se
         _expect_widget(fresh, kind, label, shown)
     _open_tab(fresh, "Overview")
     again = web.metrics(fresh)
-    assert {k: again[k] for k in HEADLINE} == {k: headline[k] for k in HEADLINE}
+    assert {k: again[k] for k in web.HEADLINE} == {k: headline[k] for k in web.HEADLINE}
 
 
 def test_pinned_baseline_shows_the_deltas_of_perfsim_compare(browser, server, web):
@@ -175,7 +174,7 @@ def test_json_export_reimports_to_the_same_state(browser, server, web, tmp_path)
     fresh.wait_for_selector(IDLE)
     _expect_value(fresh.get_by_label("Batch (sequences)"), "3")
     again = web.metrics(fresh)
-    assert {k: again[k] for k in HEADLINE} == {k: headline[k] for k in HEADLINE}
+    assert {k: again[k] for k in web.HEADLINE} == {k: headline[k] for k in web.HEADLINE}
     _open_tab(fresh, "Serving")
     _expect_widget(fresh, "number", "Requests", "40")
 
