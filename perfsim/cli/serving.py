@@ -152,6 +152,9 @@ def simulate_cmd(
         help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
     step_overhead_s: float = bounded(0.0, "--step-overhead-s", low=0, high=10,
                                      help="engine CPU time per iteration not hidden by the GPU"),
+    api_server_s: float = bounded(0.0, "--api-server-s", low=0, high=10,
+                                  help="API-server host time per request before the engine sees it "
+                                       "(default: the runtime's host.per_request)"),
     ttft_slo: float | None = bounded(None, "--ttft-slo", low=0, high=1e6, above=True,
                                      help="TTFT SLO in seconds, for goodput"),
     tpot_slo: float | None = bounded(None, "--tpot-slo", low=0, high=1e6, above=True,
@@ -182,7 +185,8 @@ def simulate_cmd(
     engine = EngineConfig(max_num_seqs=max_num_seqs, max_batched_tokens=max_batched_tokens,
                           chunked_prefill=not no_chunked_prefill, scheduler=scheduler,
                           gpu_memory_utilization=gpu_memory_utilization,
-                          kv_cache_free_fraction=kv_cache_free_fraction, step_overhead_s=step_overhead_s)
+                          kv_cache_free_fraction=kv_cache_free_fraction, step_overhead_s=step_overhead_s,
+                          api_server_s=api_server_s)
     execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
     with progress("simulating requests", load.num_requests, enabled=load.num_requests >= 2000) as bar:
         result = simulate_serving(model, hardware, load, engine, strategy, seed=seed, execution=execution,

@@ -34,6 +34,9 @@ class EngineConfig:
     #: preparation, detokenisation). vLLM V1 overlaps most of it; older engines do not.
     step_overhead_s: float = 0.0
     max_model_len: int | None = None
+    #: API-server host time per request before the engine sees it (HTTP, chat template, tokenising,
+    #: IPC to the engine core), served in arrival order by one frontend per replica (sim.frontend).
+    api_server_s: float = 0.0
 
     def __post_init__(self) -> None:
         """Types and ranges at construction (limits in perfsim.io.limits); model-dependent limits
@@ -47,6 +50,7 @@ class EngineConfig:
         if self.kv_cache_free_fraction is not None:
             positive("engine: kv_cache_free_fraction", self.kv_cache_free_fraction, 1.0)
         non_negative("engine: step_overhead_s (seconds)", self.step_overhead_s, MAX_HOST_COST_S)
+        non_negative("engine: api_server_s (seconds)", self.api_server_s, MAX_HOST_COST_S)
 
     @classmethod
     def tensorrt_llm(cls, **overrides) -> EngineConfig:

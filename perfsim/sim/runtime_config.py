@@ -18,11 +18,13 @@ def engine_config(runtime: RuntimeProfile | None, hw: HardwareProfile,
     the runtime's scheduler on `hw`; `engine` unchanged without a runtime."""
     if runtime is None:
         return engine or EngineConfig()
-    s = runtime.on(hw.arch).scheduler
+    on_device = runtime.on(hw.arch)
+    s, per_request = on_device.scheduler, on_device.host.per_request
     defaults = EngineConfig(max_num_seqs=s.max_num_seqs, max_batched_tokens=s.max_batched_tokens,
                             chunked_prefill=s.chunked_prefill, block_size=s.block_size,
                             gpu_memory_utilization=s.gpu_memory_utilization,
-                            kv_cache_free_fraction=s.kv_cache_free_fraction, scheduler=s.policy)
+                            kv_cache_free_fraction=s.kv_cache_free_fraction, scheduler=s.policy,
+                            api_server_s=per_request.value_s if per_request is not None else 0.0)
     if engine is None:
         return defaults
     base = EngineConfig()

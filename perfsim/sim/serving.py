@@ -18,6 +18,7 @@ from perfsim.registry import Registry
 from perfsim.sim.config import EngineConfig
 from perfsim.sim.costs import IterationCosts
 from perfsim.sim.engine import Replica
+from perfsim.sim.frontend import Frontend
 from perfsim.sim.kvcache import KVCache
 from perfsim.sim.metrics import Recorder, ServingResult
 from perfsim.sim.requests import Request
@@ -115,6 +116,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
     fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])
              for i in range(replicas)]
+    frontends = [Frontend(env, replica, config.api_server_s) for replica in fleet]
     total, step = workload.num_requests, max(workload.num_requests // 100, 1)
 
     def submit(request: Request) -> None:
@@ -128,7 +130,7 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
                     user_finish(r)
 
             request.on_finish = on_finish
-        picker.pick(fleet, request).submit(request)
+        frontends[picker.pick(fleet, request).index].submit(request)
 
     workload.start(env, submit, children[0])
     env.run()
@@ -137,7 +139,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     meta = {"model": model.id, "hardware": hw.id, "workload": workload.describe(),
             "decoding": strategy.describe(), "replicas": replicas, "router": router,
             "tensor_parallel": execution.tensor_parallel, "max_num_seqs": config.max_num_seqs,
-            "max_batched_tokens": config.max_batched_tokens, "kv_blocks": pools[0].total_blocks,
+            "max_batched_tokens": config.max_batched_tokens, "api_server_s": config.api_server_s,
+            "kv_blocks": pools[0].total_blocks,
             "kv_pool_bytes": pools[0].pool_bytes, "block_size": config.block_size, "seed": seed}
     if execution.runtime_id is not None:
         meta["runtime"] = execution.runtime_id

@@ -131,7 +131,9 @@ class RuntimeProfile(_Strict):
         return self.archs is None or generation in self.archs
 
     def on(self, generation: str) -> RuntimeProfile:
-        """This runtime as it runs on one device generation (its override applied, if any)."""
+        """This runtime as it runs on one device generation (its override applied, if any). An
+        override changes the fields it sets, so a copy of a runtime is read back from
+        `model_dump(exclude_unset=True)`: a full dump would set every override field."""
         override = self.devices.get(generation)
         if override is None:
             return self

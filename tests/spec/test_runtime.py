@@ -60,3 +60,13 @@ def test_runtimes_differ_where_their_engines_do():
 def test_bundled_host_costs_name_their_source(name):
     for cost in load_runtime(name).host.model_dump(exclude_none=True).values():
         assert cost["source"]
+
+
+@pytest.mark.parametrize("name", list_ids("runtimes"))
+def test_a_runtime_read_back_from_its_dump_runs_the_same_on_every_generation(name):
+    """A copy read back from `model_dump(exclude_unset=True)` (what `base:` and the paper cases
+    do) runs the same everywhere: its overrides change only what they set."""
+    runtime = load_runtime(name)
+    again = RuntimeProfile.model_validate(runtime.model_dump(exclude_unset=True))
+    for generation in GENERATIONS:
+        assert again.on(generation) == runtime.on(generation), generation
