@@ -15,45 +15,15 @@ from typing import Any
 
 import streamlit as st
 
+from perfsim.dashboard import urlparams
+
 _RESTORED = "_url_restored"
-
-
-def _parse(text: str, kind: type) -> Any:
-    if kind is bool:
-        if text.lower() not in ("true", "false"):
-            raise ValueError(text)
-        return text.lower() == "true"
-    return kind(text)
-
-
-#: How a URL problem names the expected type.
-_NOUNS = {int: "whole number", float: "number", bool: "true or false", str: "text"}
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(round(value, 9))
-    return str(value)
 
 
 def restore_from_url(query: Mapping[str, str], kinds: Mapping[str, type]) -> list[str]:
     """Copy known query parameters into session state once per session (before any widget
     exists); returns a sentence per parameter that could not be read."""
-    state = st.session_state
-    if state.get(_RESTORED):
-        return []
-    state[_RESTORED] = True
-    problems = []
-    for key, text in query.items():
-        if key not in kinds:
-            continue
-        try:
-            state[key] = _parse(text, kinds[key])
-        except ValueError:
-            problems.append(f"URL parameter {key}={text!r} is not a {_NOUNS[kinds[key]]}; ignored.")
-    return problems
+    return urlparams.restore_once(query, kinds, _RESTORED, st.session_state.__setitem__)
 
 
 class Form:
@@ -166,16 +136,9 @@ class Form:
     # --- URL ------------------------------------------------------------------------------
     def url_params(self) -> dict[str, str]:
         """Query parameters for every value that differs from its default."""
-        return {k: _format(v) for k, v in self.values.items() if v != self.defaults.get(k)}
+        return {k: urlparams.spell(v) for k, v in self.values.items() if v != self.defaults.get(k)}
 
     def mirror_to_url(self, kinds: Mapping[str, type]) -> None:
         """Write the what-if into the URL, touching only the keys in `kinds` (parameters bound
         by Streamlit itself, like the active tab, must be left alone)."""
-        wanted = self.url_params()
-        query = st.query_params
-        for key in kinds:
-            if key in wanted:
-                if query.get(key) != wanted[key]:
-                    query[key] = wanted[key]
-            elif key in query:
-                del query[key]
+        urlparams.write(self.url_params(), kinds, lambda _key: True)

@@ -16,6 +16,8 @@ from typing import Any
 
 import streamlit as st
 
+from perfsim.dashboard import urlparams
+
 #: Tab control key -> the type of its value (how a URL parameter is read back).
 KINDS: dict[str, type] = {
     "srv_kind": str, "srv_rate": float, "srv_clients": int, "srv_requests": int, "srv_seed": int,
@@ -43,40 +45,10 @@ def put(key: str, value: Any) -> None:
     values()[key] = value
 
 
-def _parse(text: str, kind: type) -> Any:
-    if kind is list:
-        return [part for part in text.split(",") if part]
-    if kind is tuple:
-        low, high = text.split("-")
-        return int(low), int(high)
-    return kind(text)
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, tuple):
-        return f"{value[0]}-{value[1]}"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(round(value, 9))
-    return str(value)
-
-
 def restore_from_url(query: Mapping[str, str]) -> list[str]:
     """Copy tab-control parameters into session state once per session; a sentence per parameter
     that cannot be read."""
-    state = st.session_state
-    if state.get(_RESTORED):
-        return []
-    state[_RESTORED] = True
-    problems = []
-    for key, text in query.items():
-        if key in KINDS:
-            try:
-                put(key, _parse(text, KINDS[key]))
-            except ValueError:
-                problems.append(f"URL parameter {key}={text!r} could not be read; ignored.")
-    return problems
+    return urlparams.restore_once(query, KINDS, _RESTORED, put)
 
 
 def _prepare(key: str, default: Any, valid: Callable[[Any], bool]) -> None:
@@ -139,12 +111,7 @@ def range_slider(box, label: str, options: Sequence[int], key: str, default: tup
 
 def mirror_to_url() -> None:
     """Write every tab control that differs from its default into the URL (and drop the others)."""
-    current, query = values(), st.query_params
-    defaults = st.session_state.get(_DEFAULTS, {})
-    for key in KINDS:
-        if key in current and key in defaults and current[key] != defaults[key]:
-            text = _format(current[key])
-            if query.get(key) != text:
-                query[key] = text
-        elif key in query and key in defaults:
-            del query[key]
+    current, defaults = values(), st.session_state.get(_DEFAULTS, {})
+    wanted = {key: urlparams.spell(current[key]) for key in KINDS
+              if key in current and key in defaults and current[key] != defaults[key]}
+    urlparams.write(wanted, KINDS, lambda key: key in defaults)

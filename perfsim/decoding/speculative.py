@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import brentq
 
 from perfsim.checks import count
 from perfsim.cost.graph import StepBatch
@@ -28,6 +27,7 @@ from perfsim.cost.step import step_latency
 from perfsim.decoding.base import DecodingStrategy, register_decoding
 from perfsim.errors import PerfsimInputError
 from perfsim.layers import layer_kind
+from perfsim.layers.builder import has_experts
 from perfsim.spec.deployment import Execution
 from perfsim.spec.model import ModelSpec
 
@@ -92,8 +92,7 @@ class Speculative(DecodingStrategy):
             elif target <= 1 + 1e-12:
                 alpha = 0.0
             else:
-                alpha = brentq(lambda a: expected_tokens_per_verify(np.full(self.k, a)) - target,
-                               0.0, 1.0)
+                alpha = _bisect(lambda a: expected_tokens_per_verify(np.full(self.k, a)) - target)
             return np.full(self.k, alpha)
         if isinstance(self.acceptance, int | float):
             return np.full(self.k, 1.0 - (1.0 - float(self.acceptance)) ** self.tree_width)
@@ -136,7 +135,7 @@ class Speculative(DecodingStrategy):
     def iteration_latency(self, target, hw, batch, context, execution):
         drafter = self.drafter(target)
         level = StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.tree_width)
-        draft = step_latency(drafter, hw, level, self.draft_execution(execution))
+        draft = step_latency(drafter, hw, level, _for_drafter(drafter, self.draft_execution(execution)))
         return self.k * draft + super().iteration_latency(target, hw, batch, context, execution)
 
     def draft_execution(self, execution: Execution | None) -> Execution:
@@ -153,8 +152,28 @@ class Speculative(DecodingStrategy):
         if self.draft in ("eagle", "mtp"):
             return 0.0
         step = StepBatch(prefill_seqs=batch, prefill_tokens=prompt_len)
-        return float(step_latency(self.drafter(target), hw, step, execution))
+        drafter = self.drafter(target)
+        return float(step_latency(drafter, hw, step, _for_drafter(drafter, execution or Execution())))
 
     def describe(self) -> str:
         tree = f", tree width {self.tree_width}" if self.tree_width > 1 else ""
         return f"speculative ({self.draft}, k={self.k}{tree}, {self.expected_tokens():.2f} tokens/verify)"
+
+
+def _for_drafter(drafter: ModelSpec, execution: Execution) -> Execution:
+    """A dense drafter of an expert-parallel target runs its layers tensor-parallel alone."""
+    if execution.expert_parallel == 1 or has_experts(drafter):
+        return execution
+    return replace(execution, expert_parallel=1, expert_load_imbalance=1.0)
+
+
+def _bisect(f, low: float = 0.0, high: float = 1.0) -> float:
+    """The root of an increasing `f` on [low, high] to machine precision (bisection: the tokens per
+    verify grow monotonically with the acceptance rate; scipy's root finders cost a second of import)."""
+    for _ in range(64):
+        mid = 0.5 * (low + high)
+        if f(mid) < 0.0:
+            low = mid
+        else:
+            high = mid
+    return 0.5 * (low + high)
