@@ -18,6 +18,7 @@ are correlated); per-level lists or a measured mean are used as given.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -104,11 +105,18 @@ class Speculative(DecodingStrategy):
     def expected_tokens(self) -> float:
         return expected_tokens_per_verify(self._per_position())
 
+    @cached_property
+    def _survival_ascending(self) -> np.ndarray:
+        """P(the first j drafts are all accepted) for j = k .. 1 (ascending), computed once: the
+        simulators draw from it every iteration."""
+        return np.cumprod(self._per_position())[::-1].copy()
+
     def sample_tokens(self, rng, size):
-        """1 + the number of leading accepted drafts per verify (the first rejection ends it)."""
-        rejected = rng.random((size, self.k)) >= self._per_position()
-        leading = np.where(rejected.any(axis=1), rejected.argmax(axis=1), self.k)
-        return 1 + leading
+        """1 + the number of leading accepted drafts per verify (the first rejection ends it), by
+        inversion: one uniform u per verify accepts the j-th draft iff u < P(first j accepted),
+        the same distribution as a uniform per position at a k-th of the draws."""
+        survival = self._survival_ascending
+        return 1 + self.k - np.searchsorted(survival, rng.random(size), side="right")
 
     def drafter(self, target: ModelSpec) -> ModelSpec:
         from perfsim.io.load import load_model

@@ -47,6 +47,7 @@ class Replica:
                              query_tokens=costs.query_tokens)
         self.scheduler = registered_schedulers()[config.scheduler]()
         self.deterministic = isinstance(strategy, Autoregressive)
+        self.mean_tokens = max(strategy.expected_tokens(), 1.0)
         self.outstanding = 0
         self._wake: simpy.Event | None = None
         self._stretching = False
@@ -128,7 +129,10 @@ class Replica:
         and reserve the blocks. Returns the iterations and each request's cumulative tokens."""
         rs, kv, q = self.running, self.kv, self.costs.query_tokens
         remaining = rs.output[:k] - rs.generated[:k]
-        horizon = min(int(remaining.min()), MAX_STRETCH, max(2, MAX_SAMPLED // k))
+        fewest = int(remaining.min())
+        # a stretch may end early without bias (the draws are i.i.d.; the next stretch draws anew),
+        # so draw about twice the iterations the closest request needs on average, not its worst case
+        horizon = min(fewest, 2 * int(fewest / self.mean_tokens) + 4, MAX_STRETCH, max(2, MAX_SAMPLED // k))
         if horizon <= 1:
             return 1, None
         drawn = self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon)

@@ -34,6 +34,18 @@ def test_per_position_acceptance_matches_monte_carlo():
     assert samples.mean() == pytest.approx(spec.expected_tokens(), abs=0.01)
 
 
+@settings(max_examples=20, deadline=None)
+@given(probs=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6))
+def test_sampled_tokens_follow_the_exact_distribution(probs):
+    """P(1 + j tokens) = p_1 ... p_j (1 - p_{j+1}): each draft is accepted while all before it
+    were, whatever the sampling method (inversion from one uniform per verify)."""
+    spec = Speculative(k=len(probs), acceptance=tuple(probs))
+    survival = np.concatenate([[1.0], np.cumprod(probs)])
+    pmf = survival - np.append(survival[1:], 0.0)
+    counts = np.bincount(spec.sample_tokens(np.random.default_rng(5), N) - 1, minlength=len(probs) + 1)
+    assert np.all(np.abs(counts / N - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / N) + 1e-9)
+
+
 def test_measured_mean_is_reproduced():
     spec = Speculative(k=3, mean_accepted_tokens=2.6)
     assert spec.expected_tokens() == pytest.approx(2.6, rel=1e-6)
