@@ -1,4 +1,7 @@
-"""Serving-simulator fidelity against a public vLLM concurrency sweep (nothing here is fitted).
+"""Serving-simulator fidelity against a public vLLM concurrency sweep, under the bundled vLLM runtime.
+
+The sweep's ITL points are among the rows `fit_runtime_host.py` fits vLLM's per-step host costs to,
+so ITL here is in-sample; throughput, TTFT and E2E are not fitted to anything in this file.
 
 Run: python benchmarks/fidelity_serving.py
 
@@ -42,11 +45,11 @@ def main() -> None:
         print(f"{conc:>4} " + " ".join(row))
     for key, values in errors.items():
         print(f"  {key}: error range {min(values):+.0%} .. {max(values):+.0%}")
-    print("TTFT misses by a near-constant ~20-95 ms: the API server's per-request work (HTTP, tokenising,")
-    print("IPC to the engine core, streaming) is not GPU time and is not modelled (EngineConfig has no")
-    print("sourced default for it). ITL is under-predicted as concurrency grows: a 0.5B model on L4 is")
-    print("host-bound at 5 ms per step; EngineConfig.step_overhead_s is the knob, left at 0 (unsourced).")
-
+    print("ITL is in-sample (these ITLs fit vLLM's per-step host cost). TTFT misses by a near-constant")
+    print("~20-95 ms: the API server's per-request work (HTTP, tokenising, IPC to the engine core,")
+    print("streaming) is host time the simulator takes from EngineConfig.api_server_s (a runtime's")
+    print("host.per_request), which no bundled runtime sets: this sweep's concurrency-1 TTFT is the one")
+    print("clean public row, too few to fit it and check it elsewhere.")
 
 if __name__ == "__main__":
     main()
