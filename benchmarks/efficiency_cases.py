@@ -1,5 +1,6 @@
 """Predicted vs published figures for the efficiency claims of the seed papers (issue 20: papers.md
-sections 1, 5, 8-11, 13 and the addendum). Run through `python benchmarks/paper_cases.py`.
+sections 1, 5, 8-11, 13 and the addendum; FFN Fusion, Nemotron 3 Super and Efficient-DLM live in
+efficiency_cases_2.py). Run through `python benchmarks/paper_cases.py`.
 
 Every case runs on the paper's device, precision, runtime, lengths and batch policy; where the
 paper leaves one open, the assumption is printed next to the figure. Throughput "at max batch" is
@@ -26,9 +27,9 @@ GIB = 1 << 30
 
 def _runtime(base: str, **sections: dict) -> RuntimeProfile:
     """A bundled runtime with some fields of its sections changed (what a `base:` YAML does)."""
-    data = load_runtime(base).model_dump()
+    data = load_runtime(base).model_dump(exclude_unset=True)  # a full dump would pin every override field
     for section, fields in sections.items():
-        data[section] = {**data[section], **fields}
+        data[section] = {**data.get(section, {}), **fields}
     data["id"] = f"{base}-case"
     return RuntimeProfile.model_validate(data)
 
@@ -221,21 +222,8 @@ def dler_request_level_case(row) -> None:
               f"{dler.accuracy:.2f} vs {r1.accuracy:.2f}")
 
 
-def not_yet_case(row) -> None:
-    print("Claims not simulated yet (the data each needs):")
-    for claim, why in (
-        ("Nemotron 3 Super vs GPT-OSS-120B / Qwen3.5-122B, 2.2x / 7.5x at 8k/64k",
-         "Super's hybrid layer pattern and Qwen3.5-122B-A10B's config were not gathered; device unstated"),
-        ("FFN Fusion, Ultra-253B vs Llama-3.1-405B, 1.71x at TP8 bs1 (41.44 -> 70.92 tok/s [S])",
-         "the 126-block heterogeneous Ultra-253B table is not gathered (only the fused groups are)"),
-        ("Efficient-DLM 8B vs Dream-7B / Qwen3-4B, 4.5x / 2.7x",
-         "GPU, batch, lengths and tokens per step behind the ratios are not published"),
-        ("gpt-oss-puzzle-88B request-level efficiency 1.29x",
-         "per-effort mean generated tokens of gpt-oss-120b and the 88B not gathered (DLER is a case)"),
-    ):
-        print(f"    - {claim}: {why}")
-
-
 def cases():
+    from efficiency_cases_2 import cases as more_cases  # FFN Fusion, Nemotron 3 Super, Efficient-DLM
+
     return (flash_throughput_case, nano2_case, nemotron_h_case, nano3_case, speed_bench_case, r2_dllm_case,
-            latent_moe_case, dler_request_level_case, not_yet_case)
+            latent_moe_case, dler_request_level_case, *more_cases())

@@ -2,7 +2,10 @@
 
 Each denoising forward processes a (sub-)block of query tokens: with a block-level KV cache the
 cached prefix is attended to and only `sub_block_size` queries run; without a cache (LLaDA/Dream
-style full bidirectional diffusion) every step recomputes the whole sequence bidirectionally.
+style full bidirectional diffusion) every step recomputes the whole sequence bidirectionally: the
+text so far plus the current block, or, with `canvas_tokens`, a fixed canvas (Dream and LLaDA keep
+the prompt and every still-masked position of max_new_tokens in each forward, so a step costs the
+same from the first to the last).
 Tokens finalised per forward come from the confidence threshold and are an explicit input: a
 mean (`tokens_per_step`), a number of denoising steps per block (`steps_per_block`, e.g. from an
 R2-dLLM-style step-reduction policy), or a distribution of (tokens, probability) pairs.
@@ -22,6 +25,7 @@ import numpy as np
 from perfsim.cost.graph import StepBatch
 from perfsim.decoding.base import DecodingStrategy, QualityPoint, register_decoding, sample_around_mean
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_SIZE
 
 
 @register_decoding("block_diffusion")
@@ -50,6 +54,8 @@ class BlockDiffusion(DecodingStrategy):
     steps_per_block: int | None = None
     distribution: tuple[tuple[int, float], ...] | None = None
     kv_cache: bool = True
+    #: No-cache only: positions every forward runs (prompt + max_new_tokens); None = context + block.
+    canvas_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.block_size < 1 or not 1 <= self.sub_block_size <= self.block_size:
@@ -59,6 +65,12 @@ class BlockDiffusion(DecodingStrategy):
         if sum(given) != 1:
             raise PerfsimInputError("block diffusion needs exactly one of tokens_per_step, "
                                     "steps_per_block or distribution.")
+        canvas = self.canvas_tokens
+        if canvas is not None and (self.kv_cache or isinstance(canvas, bool) or not isinstance(canvas, int)
+                                   or not self.block_size <= canvas <= MAX_SIZE):
+            raise PerfsimInputError(f"block diffusion: canvas_tokens needs kv_cache=False and an integer in "
+                                    f"{self.block_size}..{MAX_SIZE} (block_size..); got {canvas!r} with "
+                                    f"kv_cache={self.kv_cache}.")
         mean = self.expected_tokens()
         if not 1.0 <= mean <= self.sub_block_size:
             raise PerfsimInputError(f"tokens finalised per step must be in 1..{self.sub_block_size} "
@@ -83,11 +95,12 @@ class BlockDiffusion(DecodingStrategy):
     def target_step(self, batch, context) -> StepBatch:
         if self.kv_cache:
             return StepBatch(decode_seqs=batch, decode_context=context, decode_tokens=self.sub_block_size)
-        return StepBatch(prefill_seqs=batch, prefill_tokens=context + self.block_size,
-                         prefill_causal=False)
+        tokens = self.canvas_tokens or context + self.block_size
+        return StepBatch(prefill_seqs=batch, prefill_tokens=tokens, prefill_causal=False)
 
     def describe(self) -> str:
         cache = "block KV cache" if self.kv_cache else "no cache"
+        cache += f", {self.canvas_tokens}-token canvas" if self.canvas_tokens else ""
         return (f"block diffusion (block {self.block_size}, sub-block {self.sub_block_size}, "
                 f"{self.expected_tokens():.2f} tokens/step, {cache})")
 
