@@ -7,7 +7,8 @@ are read (perfsim.calibration.tables.reader.ALLOWED_SYSTEMS); the package's othe
 reserved for held-out validation and are refused.
 
     pip install aiconfigurator-core==0.12.0      # or pass --source <the wheel or an unpacked tree>
-    python benchmarks/fidelity_kernels.py [--source WHEEL] [--priors-only] [--write-profiles]
+    python benchmarks/fidelity_kernels.py [--source WHEEL] [--system S] [--family PREFIX]
+                                          [--priors-only] [--write-profiles]
 
 --write-profiles writes each runtime's calibration into hwprofiles/<profile>.yaml
 (calibration.runtimes; nothing else in the file changes), the same as
@@ -40,7 +41,12 @@ def main() -> int:
     parser.add_argument("--write-profiles", action="store_true",
                         help="write the runtime calibrations into hwprofiles/<profile>.yaml")
     parser.add_argument("--save", help="also write the fitted values per system and runtime as JSON")
+    parser.add_argument("--family", action="append", metavar="PREFIX",
+                        help="only family labels starting with PREFIX (e.g. attn_decode, moe); repeatable")
     args = parser.parse_args()
+    if args.family and args.write_profiles:
+        print("--write-profiles needs every family: drop --family", file=sys.stderr)
+        return 2
     try:
         source = TableSource.locate(args.source)
     except ValueError as exc:
@@ -50,6 +56,8 @@ def main() -> int:
     for system in args.system or ALLOWED_SYSTEMS:
         hw = load_hardware(PROFILES[system])
         rows = load_rows(source, system, RUNTIMES)
+        if args.family:
+            rows = rows[rows["family"].str.startswith(tuple(args.family))]
         test = rows[rows["split"] == "test"]
         prior = summary(rows, predict(hw, rows), ("runtime", "family")).rename(
             columns={"n": "n_all", "median": "prior_median", "p90": "prior_p90"})

@@ -3,7 +3,8 @@
 Every usable row is priced with perfsim's kernel-only prediction (decode_step / prefill / generate
 under the runtime's kernels, CUDA graphs as the row ran, host costs 0); the gap to the measured
 time is fitted per runtime as per_step + per_seq_per_step x running sequences (+ per_kernel_eager
-x kernels launched, for eager rows) by non-negative least squares on relative error, then refined
+x kernels launched, for eager rows; + per_request for a TTFT measured through an API server) by
+non-negative least squares on relative error, then refined
 on perfsim's own predictor, whose eager launch model overlaps host enqueue with device work
 (perfsim.calibration.host). Rows are split as runtime_measurements.md suggests: fit rows fit,
 validation rows only check; rows that are not host-dominated, not a time, or not expressible in

@@ -42,6 +42,7 @@ def snapshot(setup: ReadySetup) -> dict:
             "batch": setup.batch, "prompt": setup.prompt_len, "output": setup.output_len,
             "decoding": {k: v for k, v in setup.values.items() if k in strategy.KINDS},
             "runtime": d.runtime.id if d.runtime else None, "tp": d.execution.tensor_parallel,
+            "ep": d.execution.expert_parallel, "ep_imb": d.execution.expert_load_imbalance,
             "replicas": d.replicas,
             "engine": [e.max_num_seqs, e.max_batched_tokens, e.gpu_memory_utilization]}
 
@@ -55,8 +56,9 @@ def restore(data: dict) -> ReadySetup:
               else HardwareProfile.model_validate(data["hardware"]))
         seqs, tokens, mem = data["engine"]
         runtime = deploy.runtimes()[data["runtime"]] if data["runtime"] else None
-        deployment = Deployment(runtime=runtime, execution=Execution(tensor_parallel=int(data["tp"])),
-                                replicas=int(data["replicas"]),
+        execution = Execution(tensor_parallel=int(data["tp"]), expert_parallel=int(data.get("ep", 1)),
+                              expert_load_imbalance=float(data.get("ep_imb", 1.0)))
+        deployment = Deployment(runtime=runtime, execution=execution, replicas=int(data["replicas"]),
                                 engine=EngineConfig(max_num_seqs=seqs, max_batched_tokens=tokens,
                                                     gpu_memory_utilization=mem))
         setup = Setup(model=model, hardware=hw, batch=int(data["batch"]), prompt_len=int(data["prompt"]),

@@ -1,5 +1,5 @@
-"""Sidebar inputs for how the model is served: runtime (from the runtime catalogue), tensor
-parallelism, replicas, and the serving engine's knobs that the library's messages name
+"""Sidebar inputs for how the model is served: runtime (from the runtime catalogue), tensor and
+expert parallelism, replicas, and the serving engine's knobs that the library's messages name
 (gpu_memory_utilization, max_num_seqs, max_batched_tokens)."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from perfsim.dashboard.form import Form
 from perfsim.dashboard.setup import Deployment
 from perfsim.errors import PerfsimInputError
 from perfsim.io.catalog import list_ids
+from perfsim.layers.builder import has_experts
 from perfsim.sim import EngineConfig
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
+from perfsim.spec.model import ModelSpec
 from perfsim.spec.runtime import RuntimeProfile
 
 NO_RUNTIME = "none"
@@ -31,8 +33,8 @@ def _library_default() -> str:
 
 
 DEFAULT_RUNTIME = _library_default()
-KINDS: dict[str, type] = {"runtime": str, "tp": float, "replicas": float, "eng_seqs": float,
-                          "eng_tokens": float, "eng_mem": float}
+KINDS: dict[str, type] = {"runtime": str, "tp": float, "ep": float, "ep_imb": float, "replicas": float,
+                          "eng_seqs": float, "eng_tokens": float, "eng_mem": float}
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,8 +49,9 @@ def runtime_label(rid: str) -> str:
     return runtimes()[rid].display_name
 
 
-def deployment(form: Form, hw: HardwareProfile | None) -> Deployment | None:
-    """The Deployment the inputs describe, or None (with a sentence under the field) when not valid."""
+def deployment(form: Form, hw: HardwareProfile | None, model: ModelSpec | None = None) -> Deployment | None:
+    """The Deployment the inputs describe, or None (with a sentence under the field) when not valid.
+    Expert parallelism on a model without MoE layers is a sentence under its field, not a no-op."""
     catalogue = runtimes()
     rid = form.select("Runtime", [NO_RUNTIME, *catalogue], "runtime", DEFAULT_RUNTIME,
                       format_func=runtime_label,
@@ -63,6 +66,18 @@ def deployment(form: Form, hw: HardwareProfile | None) -> Deployment | None:
     tp = form.number("Tensor parallel (GPUs per replica)", "tp", 1, min_value=1, max_value=max(domain, 1),
                      whole=True, help=f"splits weights, heads and KV cache; at most the {domain}-GPU "
                                       "scale-up domain of the device")
+    ep = form.number("Expert parallel (GPUs, dividing tensor parallel)", "ep", 1, min_value=1,
+                     max_value=max(domain, 1), whole=True,
+                     help="MoE only: routed experts placed whole, num_experts / EP per group of TP / EP "
+                          "GPUs (vLLM --enable-expert-parallel is EP = TP); 1: experts sliced over TP")
+    imbalance = form.number("Expert load imbalance (busiest rank / mean)", "ep_imb", 1.0, min_value=1.0,
+                            max_value=float(max(domain, 1)), step=0.1, fmt="%.2f",
+                            help="routed tokens on the busiest expert-parallel rank over the mean, beyond "
+                                 "uniform routing's randomness (1 to EP)")
+    if ep is not None and ep > 1 and model is not None and not has_experts(model):
+        form.error("ep", f"{model.id} has no MoE layers, so expert parallelism has nothing to place; "
+                         f"set it to 1.")
+        ep = None
     replicas = form.number("Replicas (data parallel)", "replicas", 1, min_value=1, max_value=4096, whole=True,
                            help="independent copies of the model behind a router (Serving tab)")
     with form.inside(form.box.expander("Serving engine")):
@@ -72,11 +87,20 @@ def deployment(form: Form, hw: HardwareProfile | None) -> Deployment | None:
                              max_value=1 << 20, whole=True, help="max_num_batched_tokens per iteration")
         mem = form.number("GPU memory utilization", "eng_mem", 0.9, min_value=0.05, max_value=1.0, step=0.05,
                           fmt="%.2f", help="share of device memory the engine may use (KV pool sizing)")
-    if None in (tp, replicas, seqs, tokens, mem) or (rid != NO_RUNTIME and runtime is None):
+    if None in (tp, ep, imbalance, replicas, seqs, tokens, mem) or (rid != NO_RUNTIME and runtime is None):
         return None
-    assert tp is not None and replicas is not None and mem is not None  # for the type checker
+    assert tp is not None and ep is not None and imbalance is not None  # for the type checker
+    assert replicas is not None and mem is not None
+    if tp % ep:
+        divisors = ", ".join(str(d) for d in range(1, tp + 1) if tp % d == 0)
+        form.error("ep", f"Expert parallel must divide tensor parallel ({tp}): one of {divisors} (got {ep}).")
+        return None
+    if imbalance > ep:
+        form.error("ep_imb", f"Expert load imbalance must be at most expert parallel ({ep}) "
+                             f"(got {imbalance:g}).")
+        return None
     try:
-        execution = Execution(tensor_parallel=tp)
+        execution = Execution(tensor_parallel=tp, expert_parallel=ep, expert_load_imbalance=imbalance)
     except PerfsimInputError as exc:
         form.error("tp", str(exc))
         return None

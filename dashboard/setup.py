@@ -32,9 +32,9 @@ class Deployment:
 
     def describe(self) -> str:
         runtime = self.runtime.id if self.runtime else "runtime-free"
-        tp = self.execution.tensor_parallel
+        tp, ep = self.execution.tensor_parallel, self.execution.expert_parallel
         extra = f" × {self.replicas} replicas = {self.gpus} GPUs" if self.replicas > 1 else ""
-        return f"{runtime}, TP{tp}{extra}"
+        return f"{runtime}, TP{tp}{f' EP{ep}' if ep > 1 else ''}{extra}"
 
 
 @dataclass(frozen=True)

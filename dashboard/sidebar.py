@@ -190,7 +190,7 @@ def sidebar() -> tuple[Setup, Form]:
     box.subheader("Workload")
     workload = _workload(form, model)
     box.subheader("Deployment")
-    deployment = deploy.deployment(form, hw)
+    deployment = deploy.deployment(form, hw, model)
     box.subheader("Decoding")
     decoding = strategy.decoding(form, model)
     for note in form.notes:

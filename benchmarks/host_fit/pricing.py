@@ -110,7 +110,7 @@ def price(i: int, r: dict) -> Priced:
     batch = first_int(r["batch"]) or first_int(r["concurrency"]) or 1
     metric, v = r["metric"], float(r["value"])
     inp, out = first_int(r["input_len"]), first_int(r["output_len"])
-    serving = source_id(r["source_url"]) in ("S1", "S2")
+    serving = source_id(r["source_url"]) in ("S1", "S2", "S16")  # TTFT through an HTTP server
     if metric in ("tpot_ms", "itl_ms", "decode_step_ms", "itl_intercept_ms", "decode_tok_s"):
         # decode_tok_s is the aggregate over the batch: one step yields `batch` tokens
         kind, measured = "decode", (batch / v if metric == "decode_tok_s" else v / 1e3)
@@ -124,10 +124,12 @@ def price(i: int, r: dict) -> Priced:
             assumptions.append("output length not stated: 128 assumed")
         elif r["input_len"].startswith("<="):
             assumptions.append(f"prompt length '{r['input_len']}': upper bound used")
-    elif metric in ("ttft_ms", "prefill_ms", "prefill_tok_s"):
+    elif metric in ("ttft_ms", "ttft_p95_ms", "prefill_ms", "prefill_tok_s"):
         if inp is None:
             raise Unpriceable("prompt length not stated (prefill time depends on it)")
         kind = "prefill"
+        if metric == "ttft_p95_ms":
+            assumptions.append("TTFT p95 taken as the typical TTFT (no p50 published)")
         measured = inp / v if metric == "prefill_tok_s" else v / 1e3
     elif metric == "output_tok_s":
         if inp is None or out is None:

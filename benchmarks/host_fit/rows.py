@@ -25,6 +25,7 @@ SOURCES = [
     ("musgrave", "S13"),
     ("smolhub", "S13"),
     ("sglang/issues/1369", "S14"),
+    ("silybench", "S16"),
 ]
 
 # (pattern on the csv `gpu`, hardware id or None, assumption or reason). First match wins.
@@ -175,7 +176,7 @@ def role(r: dict) -> tuple[str, str]:
     if first_int(r["batch"]) is None and first_int(conc) is None:
         return "exclude", f"running batch not stated (concurrency '{conc}')"
     c = first_int(r["batch"]) or first_int(conc) or 1
-    if metric == "ttft_ms" and c > 1:
+    if metric.startswith("ttft") and c > 1:
         return "exclude", "TTFT at concurrency > 1 includes queueing behind other prefills"
     if metric == "output_tok_s" and c > 1:
         return "exclude", "aggregate throughput at concurrency > 1 (needs the serving simulator)"
@@ -188,7 +189,10 @@ def role(r: dict) -> tuple[str, str]:
         "vllm": (s == "S2" and metric == "itl_ms")
         or (s == "S3" and metric == "itl_intercept_ms" and r["gpu"] == "H100" and r["kv_dtype"] == "bf16")
         or (s == "S13" and "kvcached" in url)
-        or (s == "S1" and "enforce-eager" in notes and metric == "tpot_ms"),
+        or (s == "S1" and "enforce-eager" in notes and metric == "tpot_ms")
+        # API server per request: one source's concurrency-1 TTFTs (5 prompt lengths x 2 dtypes,
+        # one host); the other sources' TTFTs (S1, S2: L4 hosts, older versions) only check it
+        or (s == "S16" and metric == "ttft_p95_ms"),
         "sglang": s == "S5",
         "llama.cpp": (s == "S6" and ("6766" in url or "6763" in url)) or "smolhub" in url,
         "mlc-llm": s == "S11" and ("original" in r["power_mode"] or "Super" in r["power_mode"]),

@@ -74,6 +74,7 @@ def compare_table(base: ReadySetup, setup: ReadySetup) -> None:
     st.subheader("What the model change buys (perfsim compare)")
     st.caption(f"`perfsim compare {base.model.id} {setup.model.id} --hardware {setup.hardware.id} --workload "
                f"{setup.prompt_len}/{setup.output_len} --tp {setup.execution.tensor_parallel}"
+               + (f" --ep {setup.execution.expert_parallel}" if setup.execution.expert_parallel > 1 else "")
                + (f" --runtime {setup.runtime.id}" if setup.runtime else "")
                + "` (gain > 1: the variant is better)")
     shown = frame.copy()

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from perfsim.cli.options import formatted, runtime_option
+from perfsim.cli.options import expert_options, formatted, runtime_option
 from perfsim.cli.output import Format, emit, fail
 
 _SUFFIX = {"": 1, "k": 1024}
@@ -20,6 +20,7 @@ def _tokens(text: str) -> int:
     return int(match.group(1)) * _SUFFIX[match.group(2).lower()]
 
 
+@expert_options
 @runtime_option
 @formatted
 def compare_cmd(
@@ -36,6 +37,7 @@ def compare_cmd(
     activation_dtype: str | None = typer.Option(None, help="serve both with these activations (fp8: W8A8)"),
     fmt: Format = Format.table,
     runtime: str | None = None,
+    experts: dict[str, Any] | None = None,
 ) -> None:
     """Speed-ups per token and per request, memory and max batch of VARIANT against BASE."""
     from perfsim.explore.compare import compare
@@ -56,7 +58,9 @@ def compare_cmd(
                   apply_transforms(variant, serving, id=variant, display_name=variant))
     frame = compare(*models, hardware, prompt_len=prompt, output_len=output,
                     variant_output_len=variant_output_len, batch=batch,
-                    execution=Execution(tensor_parallel=tensor_parallel), runtime=runtime)
+                    execution=Execution(tensor_parallel=tensor_parallel, **(experts or {})),
+                    runtime=runtime)
     emit(frame, fmt, f"perfsim compare on {hardware}: prompt {prompt}, output {output}"
          + (f" (variant {variant_output_len})" if variant_output_len else "") + f", TP {tensor_parallel}"
+         + (f" EP {experts['expert_parallel']}" if experts and experts["expert_parallel"] > 1 else "")
          + (f", runtime {runtime}" if runtime else ""))

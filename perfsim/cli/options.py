@@ -19,6 +19,7 @@ import typer
 
 from perfsim.cli.output import Format, fail
 from perfsim.errors import PerfsimInputError
+from perfsim.io.limits import MAX_TENSOR_PARALLEL
 
 
 def option_group(target: str, options: dict[str, tuple[Any, Any]],
@@ -120,3 +121,22 @@ def bounded(default: Any, *names: str, low: float, high: float, above: bool = Fa
     option = next((n for n in names if n.startswith("--")), None)
     return typer.Option(default, *names, callback=within(option or "the value", low, high, above=above),
                         **kwargs)
+
+
+def _experts(values: dict[str, Any]) -> dict[str, Any]:
+    return {"expert_parallel": values["expert_parallel"],
+            "expert_load_imbalance": values["expert_load_imbalance"]}
+
+
+expert_options = option_group("experts", {
+    "expert_parallel": (int, bounded(
+        1, "--ep", low=1, high=MAX_TENSOR_PARALLEL,
+        help="expert-parallel GPUs, dividing --tp: MoE experts placed whole, num_experts / EP per group "
+             "of TP / EP GPUs (vLLM --enable-expert-parallel is EP = TP); 1: experts sliced over --tp")),
+    "expert_load_imbalance": (float, bounded(
+        1.0, "--ep-imbalance", low=1, high=MAX_TENSOR_PARALLEL,
+        help="busiest expert-parallel rank's routed tokens over the mean, beyond uniform routing "
+             "(1 to --ep)")),
+}, _experts)
+"""Adds `--ep` and `--ep-imbalance`; the command gets `experts`, Execution keyword arguments
+(checked by Execution itself: one sentence and exit status 2 for EP not dividing --tp)."""

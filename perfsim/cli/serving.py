@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from perfsim.cli.decoding import DecodingChoice, decoding_options
-from perfsim.cli.options import bounded, formatted, runtime_option
+from perfsim.cli.options import bounded, expert_options, formatted, runtime_option
 from perfsim.cli.output import Format, emit, emit_summary, output_callback, progress
 from perfsim.errors import PerfsimInputError
 from perfsim.io.limits import (
@@ -40,6 +40,7 @@ CLIENT_FLAGS = ("client_start", "ramp_s", "warmup_requests")
 
 
 @decoding_options
+@expert_options
 @runtime_option
 @formatted
 def predict_cmd(
@@ -56,6 +57,7 @@ def predict_cmd(
     fmt: Format = Format.table,
     decoding: DecodingChoice | None = None,
     runtime: str | None = None,
+    experts: dict[str, Any] | None = None,
 ) -> None:
     """TTFT, TPOT, end-to-end latency, throughput and memory for one batched request."""
     import pandas as pd
@@ -65,7 +67,7 @@ def predict_cmd(
     from perfsim.spec.deployment import Execution
 
     assert decoding is not None  # supplied by @decoding_options
-    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
+    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager, **(experts or {}))
     strategy = decoding.strategy()
     result = generate(model, hardware, batch, prompt_len, output_len, strategy, execution=execution,
                       runtime=runtime)
@@ -109,6 +111,7 @@ def make_workload_from_options(name: str, values: dict[str, Any]):
 
 
 @decoding_options
+@expert_options
 @runtime_option
 @formatted
 def simulate_cmd(
@@ -152,7 +155,7 @@ def simulate_cmd(
         help="TensorRT-LLM's KV budget: share of the memory left free (replaces the above)"),
     step_overhead_s: float = bounded(0.0, "--step-overhead-s", low=0, high=10,
                                      help="engine CPU time per iteration not hidden by the GPU"),
-    api_server_s: float = bounded(0.0, "--api-server-s", low=0, high=10,
+    api_server_s: float | None = bounded(None, "--api-server-s", low=0, high=10,
                                   help="API-server host time per request before the engine sees it "
                                        "(default: the runtime's host.per_request)"),
     ttft_slo: float | None = bounded(None, "--ttft-slo", low=0, high=1e6, above=True,
@@ -165,6 +168,7 @@ def simulate_cmd(
     fmt: Format = Format.table,
     decoding: DecodingChoice | None = None,
     runtime: str | None = None,
+    experts: dict[str, Any] | None = None,
 ) -> None:
     """Event-driven serving simulation: TTFT/TPOT/ITL percentiles, throughput, goodput, KV use."""
     from perfsim.sim import EngineConfig, simulate_serving
@@ -187,7 +191,7 @@ def simulate_cmd(
                           gpu_memory_utilization=gpu_memory_utilization,
                           kv_cache_free_fraction=kv_cache_free_fraction, step_overhead_s=step_overhead_s,
                           api_server_s=api_server_s)
-    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager)
+    execution = Execution(tensor_parallel=tensor_parallel, cuda_graphs=not eager, **(experts or {}))
     with progress("simulating requests", load.num_requests, enabled=load.num_requests >= 2000) as bar:
         result = simulate_serving(model, hardware, load, engine, strategy, seed=seed, execution=execution,
                                   replicas=replicas, router=router, trace=chrome_trace is not None,

@@ -58,6 +58,22 @@ class LaunchModel:
             return self.host_overhead_per_step_s
         return self.host_overhead_per_step_s + self.host_per_seq_per_step_s * np.asarray(seqs, dtype=float)
 
+    def summed_s(self, gpu, launched, seqs=0.0):
+        """step_s's wall seconds from the step's summed device time and kernels launched: the
+        same arithmetic under CUDA graphs and on a CPU (where kernel order does not matter);
+        eager launch on a GPU needs the kernels in order (step_s). Scalar or array shapes."""
+        if self.host_per_seq_per_step_s == 0:
+            host = self.host_overhead_per_step_s
+        elif type(seqs) is int or type(seqs) is float:
+            host = self.host_overhead_per_step_s + self.host_per_seq_per_step_s * float(seqs)
+        else:
+            host = self.host_s(seqs)
+        if self.cuda_graphs:
+            return self.graph_launch_s + gpu + host
+        if not self.host_is_device:
+            raise ValueError("summed_s prices CUDA graphs or a host-is-device CPU; eager GPUs need step_s")
+        return gpu + self.host_per_kernel_s * launched + host
+
     def step_s(self, timed: Mapping[str, Sequence[TimedKernel]], sequence: Sequence[str], seqs=0.0):
         """(wall, device) seconds of a forward that launches, in `sequence` order, the kernels
         `timed[sublayer]` of each sublayer instance, with `seqs` sequences running; scalar or

@@ -5,6 +5,9 @@ capped at the window for sliding-window layers. Mamba2 / linear-attention state 
 sequence. Activations are the transient peak of the largest step: by default the whole batch's
 prompts prefilled at once (static batching); pass `prefill_chunk_tokens` for chunked prefill.
 `Footprint` composes these terms once for every caller (report, batch evaluator, grid, KV pool).
+Expert parallelism (Execution.expert_parallel, a divisor of TP) leaves every term as it is: each
+GPU holds num_experts / EP whole experts sliced TP / EP ways, the same bytes as all experts sliced
+TP ways, and every GPU still holds every token's activations.
 """
 
 from __future__ import annotations

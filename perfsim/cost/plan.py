@@ -7,16 +7,17 @@ quantisation and nothing else varies with the workload, so each (n, k, dtypes, g
 a table of device seconds by integer m, filled in blocks of `GEMM_BLOCK` rows by one vectorised
 call of the same `Gemm.time` the reference path calls (so recalibrated kernel physics flows
 through unchanged; numpy's elementwise arithmetic gives the same numbers in an array as on a
-scalar). Every other op with scalar shapes is memoised by its value (ops are frozen
-dataclasses of shapes), with array shapes priced directly. Memory terms of the plan (the footprint and its
-per-context max batch and per-batch max context) are memoised the same way. Parity with the
-reference path (`perfsim.cost.step.*_reference`) is tested to 1e-9 relative.
+scalar). Other ops with scalar shapes are memoised by value (frozen dataclasses of shapes), and
+whole scalar decode and prefill steps are read from tiles of kernel times by shape
+(perfsim.cost.tables). Memory terms (the footprint, its max batch per context and max context
+per batch) are memoised the same way. Parity with the reference path
+(`perfsim.cost.step.*_reference`) is tested to 1e-9 relative.
 
 Plans are cached on the identity of the model and hardware objects (frozen pydantic specs, which
 `load_model`/`load_hardware` already return once per file) and the value of the Execution (a
-frozen dataclass); a new or edited spec is a different object and gets its own plan. A spec that
-is not frozen, or an execution that cannot be hashed, gets a fresh plan every call (slower, never
-stale). Scalar GEMMs are read from blocks of their m table, filled a step at a time.
+frozen dataclass), the last lookup's three objects answered by identity alone; a new or edited
+spec is a different object and gets its own plan. A spec that is not frozen, or an execution
+that cannot be hashed, gets a fresh plan every call (slower, never stale).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from perfsim.cost.memory import (
     state_bytes_per_seq,
     weight_bytes,
 )
+from perfsim.cost.tables import StepTables
 from perfsim.io.limits import MAX_BATCHED_TOKENS, MAX_TENSOR_PARALLEL
 from perfsim.ops import Gemm, Op
 from perfsim.spec.deployment import Execution
@@ -71,6 +73,7 @@ class StepPlan:
         self._footprints: dict[tuple, tuple[object, Footprint]] = {}
         self._max_batch: dict[tuple, int] = {}
         self._max_context: dict[tuple, int] = {}
+        self.tables = StepTables(self)
 
     # ---- kernels -------------------------------------------------------------------------
     def op_time(self, op: Op):
@@ -203,16 +206,9 @@ class StepPlan:
             value = self._max_context[key] = foot.max_context(batch, self.model.max_context_len, chunk)
         return value
 
-    def memory(
-        self,
-        batch: int,
-        context_len: int,
-        *,
-        tensor_parallel: int = 1,
-        prefill_chunk_tokens: int | None = None,
-        draft: ModelSpec | None = None,
-        draft_shared_params: float = 0.0,
-    ) -> MemoryReport:
+    def memory(self, batch: int, context_len: int, *, tensor_parallel: int = 1,
+               prefill_chunk_tokens: int | None = None, draft: ModelSpec | None = None,
+               draft_shared_params: float = 0.0) -> MemoryReport:
         """`perfsim.cost.memory.memory` from the memoised footprint and limits (equal to it; out of
         range input goes to memory() itself for its message)."""
         chunk = prefill_chunk_tokens
@@ -258,10 +254,14 @@ class PlanCache:
     def __init__(self, size: int = MAX_PLANS):
         self.size = size
         self._plans: OrderedDict[tuple, tuple[weakref.ref, weakref.ref, StepPlan]] = OrderedDict()
+        self._last: tuple = (None, None, None, None)
 
     def get(self, model: ModelSpec, hw: HardwareProfile, execution: Execution) -> StepPlan:
         """The cached plan, or a fresh uncached one for inputs that could change under it (a spec
         that is not a frozen model, an unhashable execution)."""
+        last = self._last
+        if last[0] is model and last[1] is hw and last[2] is execution:
+            return last[3]
         if not (_frozen(model) and _frozen(hw)):
             return StepPlan(model, hw, execution)
         key = (id(model), id(hw), execution)
@@ -271,15 +271,16 @@ class PlanCache:
             return StepPlan(model, hw, execution)
         if hit is not None and hit[0]() is model and hit[1]() is hw:
             self._plans.move_to_end(key)
-            return hit[2]
-        plan = StepPlan(model, hw, execution)
-        self._plans[key] = (weakref.ref(model), weakref.ref(hw), plan)
-        if len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-        return plan
+        else:
+            hit = self._plans[key] = (weakref.ref(model), weakref.ref(hw), StepPlan(model, hw, execution))
+            if len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        self._last = (model, hw, execution, hit[2])
+        return hit[2]
 
     def clear(self) -> None:
         self._plans.clear()
+        self._last = (None, None, None, None)
 
 
 def _frozen(spec: object) -> bool:
@@ -290,6 +291,10 @@ def _frozen(spec: object) -> bool:
 PLANS = PlanCache()
 
 
+#: The default Execution, built once (each construction validates every field).
+DEFAULT_EXECUTION = Execution()
+
+
 def step_plan(model: ModelSpec, hw: HardwareProfile, execution: Execution | None = None) -> StepPlan:
     """The cached plan of (model, hw, execution)."""
-    return PLANS.get(model, hw, execution or Execution())
+    return PLANS.get(model, hw, execution or DEFAULT_EXECUTION)

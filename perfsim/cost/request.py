@@ -22,15 +22,15 @@ import numpy as np
 from perfsim.checks import count
 from perfsim.cost.chunked import chunked_prefill
 from perfsim.cost.graph import StepBatch
-from perfsim.cost.memory import MemoryReport, require_fit
+from perfsim.cost.memory import MemoryReport, prefill_tokens, require_fit
 from perfsim.cost.plan import step_plan
+from perfsim.cost.resolved import deployment
 from perfsim.cost.runtime import (
     DEFAULT_RUNTIME,
     RuntimeLike,
     chunk_assumption,
     load_runtime_like,
     prefill_chunk_tokens,
-    resolve_deployment,
 )
 from perfsim.cost.step import StepResult, evaluate_step
 from perfsim.decoding import DecodingStrategy, make_decoding
@@ -52,8 +52,9 @@ MAX_DECODE_POINTS = 2048
 @dataclass(frozen=True, eq=False, init=False)
 class RequestResult:
     """A batch of `batch` identical requests generated together (static batching). `decode`, the
-    target's forward at the mean decode context (for its breakdown), is priced on first access
-    when given as a zero-argument callable: the request's figures do not need it."""
+    target's forward at the mean decode context (for its breakdown), and `memory` (when the call
+    did not check it) are computed on first access when given as zero-argument callables: the
+    request's timings do not need them."""
 
     ttft_s: float
     tpot_s: float
@@ -63,24 +64,33 @@ class RequestResult:
     prompt_len: int
     output_len: int
     prefill: StepResult
-    memory: MemoryReport
     decoding: str = "autoregressive"
     tokens_per_iteration: float = 1.0
     _decode: object = field(default=None, repr=False)
+    _memory: object = field(default=None, repr=False)
 
     def __init__(self, ttft_s: float, tpot_s: float, e2e_s: float, tokens_per_s: float, batch: int,
                  prompt_len: int, output_len: int, prefill: StepResult,
-                 decode: StepResult | Callable[[], StepResult], memory: MemoryReport,
+                 decode: StepResult | Callable[[], StepResult],
+                 memory: MemoryReport | Callable[[], MemoryReport],
                  decoding: str = "autoregressive", tokens_per_iteration: float = 1.0):
-        values = dict(ttft_s=ttft_s, tpot_s=tpot_s, e2e_s=e2e_s, tokens_per_s=tokens_per_s, batch=batch,
-                      prompt_len=prompt_len, output_len=output_len, prefill=prefill, memory=memory,
-                      decoding=decoding, tokens_per_iteration=tokens_per_iteration, _decode=decode)
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
+        self.__dict__.update(ttft_s=ttft_s, tpot_s=tpot_s, e2e_s=e2e_s, tokens_per_s=tokens_per_s,
+                             batch=batch, prompt_len=prompt_len, output_len=output_len, prefill=prefill,
+                             decoding=decoding, tokens_per_iteration=tokens_per_iteration, _decode=decode,
+                             _memory=memory)
 
     def __getstate__(self) -> dict:
-        self.decode  # noqa: B018 (pickles and copies carry the step, not its recipe)
+        self.decode  # noqa: B018 (pickles and copies carry the step and report, not their recipes)
+        self.memory  # noqa: B018
         return dict(self.__dict__)
+
+    @property
+    def memory(self) -> MemoryReport:
+        report = self._memory
+        if not isinstance(report, MemoryReport):
+            report = report()  # type: ignore[operator]
+            object.__setattr__(self, "_memory", report)
+        return report
 
     @property
     def decode(self) -> StepResult:
@@ -121,6 +131,19 @@ def _memory(model: ModelSpec, hw: HardwareProfile, batch: int, context_len: int,
     return step_plan(model, hw).memory(batch, context_len, **kwargs)
 
 
+def _fits(model: ModelSpec, hw: HardwareProfile, batch: int, context_len: int, *, tensor_parallel: int,
+          prefill_chunk_tokens: int | None, draft: ModelSpec | None = None,
+          draft_shared_params: float = 0.0) -> bool:
+    """`_memory(...).fits` from the plan's footprint alone, without building the report (whose
+    limits cost more than the check); False outside the footprint's range, so the caller builds
+    the report, which says why."""
+    if batch < 1 or not 1 <= context_len <= model.max_context_len:
+        return False
+    foot = step_plan(model, hw).footprint(tensor_parallel, draft, draft_shared_params)
+    step_tokens = prefill_tokens(batch, context_len, prefill_chunk_tokens)
+    return float(foot.total_bytes(batch, context_len, step_tokens)) <= foot.usable_bytes
+
+
 def _check_positive(**values: int) -> None:
     """Batch sizes up to MAX_BATCH, token counts up to MAX_SIZE (perfsim.io.limits)."""
     for name, value in values.items():
@@ -153,15 +176,6 @@ def memory(model: ModelLike, hw: HardwareLike, batch: int, context_len: int,
     return replace(report, assumed=chunk_assumption(profile, hw, kwargs["prefill_chunk_tokens"]))
 
 
-def _runtime_chunk(runtime: RuntimeLike, hw: HardwareProfile) -> tuple[int | None, str | None]:
-    """(prefill chunk, the sentence clause naming it) under a runtime; (None, None) without one."""
-    profile = load_runtime_like(runtime)
-    if profile is None:
-        return None, None
-    chunk = prefill_chunk_tokens(profile, hw)
-    return chunk, chunk_assumption(profile, hw, chunk)
-
-
 def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
             execution: Execution | None = None, check_memory: bool = True,
             runtime: RuntimeLike = DEFAULT_RUNTIME) -> StepResult:
@@ -170,12 +184,12 @@ def prefill(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, *,
     model, hw = load_model(model), load_hardware(hw)
     _check_positive(batch=batch, prompt_len=prompt_len)
     _context_check(model, prompt_len + model.prefix_tokens)
-    chunk, assumed = _runtime_chunk(runtime, hw)
-    hw, execution = resolve_deployment(runtime, hw, execution)
+    resolved = deployment(runtime, hw, execution)
+    hw, execution, chunk, assumed = resolved.hw, resolved.execution, resolved.chunk, resolved.assumed
     tokens = prompt_len + model.prefix_tokens
-    if check_memory:
-        report = _memory(model, hw, batch, tokens, tensor_parallel=execution.tensor_parallel,
-                         prefill_chunk_tokens=chunk)
+    tp = execution.tensor_parallel
+    if check_memory and not _fits(model, hw, batch, tokens, tensor_parallel=tp, prefill_chunk_tokens=chunk):
+        report = _memory(model, hw, batch, tokens, tensor_parallel=tp, prefill_chunk_tokens=chunk)
         require_fit(replace(report, assumed=assumed), model.id, hw.id, batch, prompt_len)
     if chunk is not None:
         return chunked_prefill(model, hw, batch, tokens, chunk, execution)
@@ -191,10 +205,11 @@ def decode_step(model: ModelLike, hw: HardwareLike, batch: int, context_len: int
     _check_positive(batch=batch, context_len=context_len)
     context = context_len + model.prefix_tokens
     _context_check(model, context + 1)
-    hw, execution = resolve_deployment(runtime, hw, execution)
-    if check_memory:
-        report = _memory(model, hw, batch, context + 1, tensor_parallel=execution.tensor_parallel,
-                         prefill_chunk_tokens=batch)
+    resolved = deployment(runtime, hw, execution)
+    hw, execution = resolved.hw, resolved.execution
+    tp, needed = execution.tensor_parallel, context + 1
+    if check_memory and not _fits(model, hw, batch, needed, tensor_parallel=tp, prefill_chunk_tokens=batch):
+        report = _memory(model, hw, batch, needed, tensor_parallel=tp, prefill_chunk_tokens=batch)
         require_fit(report, model.id, hw.id, batch, context_len)
     return evaluate_step(model, hw, StepBatch(decode_seqs=batch, decode_context=context), execution)
 
@@ -213,13 +228,19 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     _check_positive(batch=batch, prompt_len=prompt_len, output_len=output_len)
     total = prompt_len + output_len + model.prefix_tokens
     _context_check(model, total)
-    chunk, assumed = _runtime_chunk(runtime, hw)
-    hw, execution = resolve_deployment(runtime, hw, execution)
+    resolved = deployment(runtime, hw, execution)
+    hw, execution, chunk, assumed = resolved.hw, resolved.execution, resolved.chunk, resolved.assumed
     draft, shared = strategy.resident_draft(model)
-    report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
-                     draft_shared_params=shared, prefill_chunk_tokens=chunk)
-    report = report if assumed is None else replace(report, assumed=assumed)
-    if check_memory:
+
+    def memory_report() -> MemoryReport:
+        report = _memory(model, hw, batch, total, tensor_parallel=execution.tensor_parallel, draft=draft,
+                         draft_shared_params=shared, prefill_chunk_tokens=chunk)
+        return report if assumed is None else replace(report, assumed=assumed)
+
+    report: MemoryReport | Callable[[], MemoryReport] = memory_report  # built when first asked for
+    if check_memory and not _fits(model, hw, batch, total, tensor_parallel=execution.tensor_parallel,
+                                  prefill_chunk_tokens=chunk, draft=draft, draft_shared_params=shared):
+        report = memory_report()
         require_fit(report, model.id, hw.id, batch, prompt_len + output_len)
     tokens = prompt_len + model.prefix_tokens  # prefill() without its checks, made above
     first = (evaluate_step(model, hw, StepBatch(prefill_seqs=batch, prefill_tokens=tokens), execution)
@@ -229,7 +250,8 @@ def generate(model: ModelLike, hw: HardwareLike, batch: int, prompt_len: int, ou
     steps = output_len - 1
     per_iteration = strategy.expected_tokens()
     if steps:
-        contexts = np.linspace(start, start + steps - 1, min(steps, MAX_DECODE_POINTS))
+        contexts = (np.arange(start, start + steps, dtype=float) if steps <= MAX_DECODE_POINTS  # = linspace's
+                    else np.linspace(start, start + steps - 1, MAX_DECODE_POINTS))
         times = strategy.iteration_latency(model, hw, batch, contexts, execution)
         tpot = float(np.mean(times)) / per_iteration
         mid = int(round(start + (steps - 1) / 2))

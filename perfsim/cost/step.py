@@ -4,6 +4,7 @@ memoised ops, the breakdown built on first access) and the reference path it is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -109,32 +110,63 @@ def kernel_times(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execut
 
 
 def step_latency(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution | None = None):
-    """Vectorised path: latency for array-valued StepBatch fields, no breakdown (the plan's path)."""
+    """Vectorised path: latency for array-valued StepBatch fields, no breakdown (the plan's path;
+    a request's decode iterations, one batch over an array of contexts, from its tables)."""
     execution = execution or Execution()
     plan = _plan(model, hw, execution)
+    tabulated = plan.tables.decode_contexts(batch)
+    if tabulated is not None:
+        return plan.launch.summed_s(tabulated[0], tabulated[1], batch.decode_seqs)
+    start = time.perf_counter()
     timed = timed_kernels(build_step(model, batch, execution), hw, plan)
+    if plan.tables.usable:  # summed in the tables' order (the same bits as a table read)
+        gpu, _, _, launched = plan.tables.compose(timed, batch, costs=False)
+        latency = plan.launch.summed_s(gpu, launched, batch.decode_seqs + batch.prefill_seqs)
+        plan.tables.charge(time.perf_counter() - start)
+        return latency
     return plan.launch.step_s(timed, plan.sequence, batch.decode_seqs + batch.prefill_seqs)[0]
 
 
 def evaluate_step(
     model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution | None = None
 ) -> StepResult:
-    """Latency, totals and (lazily) the per-kernel breakdown of one forward with scalar shapes."""
+    """Latency, totals and (lazily) the per-kernel breakdown of one forward with scalar shapes:
+    from the plan's tables when they hold the step (perfsim.cost.tables), else priced kernel by
+    kernel; the breakdown is priced kernel by kernel when first asked for."""
     execution = execution or Execution()
     plan = _plan(model, hw, execution)
+    summed = plan.tables.scalar(batch)
+    if summed is None:
+        start = time.perf_counter()
+        result = _priced_step(model, hw, batch, execution, plan)
+        plan.tables.charge(time.perf_counter() - start)  # rent paid towards the missing tiles
+        return result
+    gpu, flops, moved, launched = summed
+    latency = float(plan.launch.summed_s(gpu, launched, batch.decode_seqs + batch.prefill_seqs))
+    return StepResult(latency, gpu, latency - gpu, flops, moved, float(batch.tokens), int(round(launched)),
+                      breakdown=lambda: _priced_step(model, hw, batch, execution, plan).breakdown)
+
+
+def _priced_step(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution,
+                 plan: StepPlan) -> StepResult:
+    """evaluate_step kernel by kernel through the plan's GEMM tables and op memo."""
     timed = timed_kernels(build_step(model, batch, execution), hw, plan)
-    latency, gpu = plan.launch.step_s(timed, plan.sequence, batch.decode_seqs + batch.prefill_seqs)
-    counts = plan.counts
-    flops = moved = 0.0
-    kernels = 0
-    for sub, rows in timed.items():
-        c = counts[sub]
-        for _name, op, t, n in rows:
-            if float(t) > 0:
-                cost = op.cost()
-                flops += float(cost.flops) * c
-                moved += float(cost.bytes) * c
-                kernels += int(n) * c
+    counts, seqs = plan.counts, batch.decode_seqs + batch.prefill_seqs
+    if plan.tables.usable:  # summed in the tables' order (the same bits as a table read)
+        gpu, flops, moved, launched = plan.tables.compose(timed, batch)
+        latency, kernels = plan.launch.summed_s(gpu, launched, seqs), int(round(launched))
+    else:
+        latency, gpu = plan.launch.step_s(timed, plan.sequence, seqs)
+        flops = moved = 0.0
+        kernels = 0
+        for sub, rows in timed.items():
+            c = counts[sub]
+            for _name, op, t, n in rows:
+                if float(t) > 0:
+                    cost = op.cost()
+                    flops += float(cost.flops) * c
+                    moved += float(cost.bytes) * c
+                    kernels += int(n) * c
     gpu_s = float(gpu)
     return StepResult(
         latency_s=float(latency), gpu_time_s=gpu_s, launch_overhead_s=float(latency - gpu), flops=flops,

@@ -157,7 +157,8 @@ def search(
             violations = [1.0] * (len(bounds) + 1)
         else:
             score = score_design(model, hw, work.batch, work.prompt_len, work.output_len,
-                                 decoding=strategy, accuracy=acc_model, runtime=profile)
+                                 decoding=strategy, accuracy=acc_model, execution=space.execution,
+                                 runtime=profile)
             metrics = {
                 "params": score.params,
                 "active_params": score.active_params,

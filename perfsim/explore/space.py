@@ -7,7 +7,8 @@ Dotted fields: `model.<path>` and `hardware.<path>` override any field of the lo
 (e.g. `model.operators.mlp.intermediate_size`, `hardware.memory.peak_bw_bytes_per_s`),
 `architecture.<field>`, `decoding.<param>` (or `decoding.name`), `workload.batch|prompt_len|output_len`,
 and plain `hardware` picks devices by id. Values: a list, `{low, high[, step][, log]}` or
-`{choices: [...]}`.
+`{choices: [...]}`. `tensor_parallel` and `expert_parallel` (dividing it; MoE models only) set the
+deployment every point runs under, as perfsim.spec.deployment.Execution reads them.
 """
 
 from __future__ import annotations
@@ -18,12 +19,22 @@ from dataclasses import fields
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from perfsim.cost.runtime import DEFAULT_RUNTIME
 from perfsim.errors import PerfsimInputError, describe_validation_error
 from perfsim.explore.design import HybridDesign
+from perfsim.io.limits import MAX_TENSOR_PARALLEL
 from perfsim.io.safe_yaml import checked, parse_yaml, read_text, strictly
+from perfsim.spec.deployment import Execution
 from perfsim.spec.runtime import RuntimeProfile
 
 WORKLOAD_FIELDS = ("batch", "prompt_len", "output_len")
@@ -122,6 +133,9 @@ class Space(_Strict):
     accuracy: str | dict[str, Any] | None = None
     #: Runtime id, YAML path or RuntimeProfile every point runs under (`none`: runtime-free).
     runtime: str | RuntimeProfile | None = DEFAULT_RUNTIME
+    #: GPUs every point is sharded over, and the expert-parallel share of them (Execution fields).
+    tensor_parallel: int = Field(default=1, ge=1, le=MAX_TENSOR_PARALLEL)
+    expert_parallel: int = Field(default=1, ge=1, le=MAX_TENSOR_PARALLEL)
     parameters: dict[str, Values] = Field(default_factory=dict)
     mode: Literal["grid", "random"] = "grid"
     samples: int = Field(default=1000, ge=1, le=MAX_POINTS)
@@ -166,6 +180,14 @@ class Space(_Strict):
             )
         return value
 
+    @field_validator("expert_parallel")
+    @classmethod
+    def _divides_tp(cls, value: int, info: ValidationInfo) -> int:
+        tp = info.data.get("tensor_parallel", 1)
+        if tp % value:
+            raise ValueError(f"must divide tensor_parallel ({tp}), since experts are placed on those GPUs")
+        return value
+
     @field_validator("search")
     @classmethod
     def _known_search(cls, value: dict) -> dict:
@@ -173,6 +195,11 @@ class Space(_Strict):
         if unknown:
             raise ValueError(f"unknown search field(s) {unknown}; allowed: {', '.join(ARCH_FIELDS)}")
         return value
+
+    @property
+    def execution(self) -> Execution:
+        """The deployment every point runs under (the runtime fills the rest)."""
+        return Execution(tensor_parallel=self.tensor_parallel, expert_parallel=self.expert_parallel)
 
     @property
     def devices(self) -> list[str]:

@@ -89,7 +89,8 @@ def evaluate_task(task: tuple[dict, dict, dict]) -> pd.DataFrame:
     space = Space.model_validate(space_data)
     model, hw, strategy = build(space, structural)
     score = score_design(model, hw, work["batch"], work["prompt_len"], work["output_len"],
-                         decoding=strategy, accuracy=space.accuracy, runtime=space.runtime)
+                         decoding=strategy, accuracy=space.accuracy, execution=space.execution,
+                         runtime=space.runtime)
     return pd.DataFrame(
         {
             "point": work["point"],

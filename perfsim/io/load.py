@@ -56,7 +56,7 @@ def _load_model(name_or_path: str | os.PathLike, chain: tuple[str, ...]) -> Mode
         from perfsim.io.hf_import import model_from_hf_config
 
         return model_from_hf_config(parse_json(source, text), source=source)
-    if _identity(source) in chain:
+    if chain and _identity(source) in chain:  # (resolving a path costs more than the lookup)
         loop = " -> ".join((*chain, _identity(source)))
         raise PerfsimInputError(f"{chain[0]}: field 'base' leads back to a file already in its chain "
                                 f"({loop}); a base chain must end at a model without `base:`.")

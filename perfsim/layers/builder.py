@@ -20,6 +20,11 @@ def split(n: int, tp: int, what: str) -> int:
     return n // tp
 
 
+def has_experts(model: Any) -> bool:
+    """Whether a model has routed experts (expert parallelism means something for it)."""
+    return any(hasattr(op, "num_experts") for op in model.sublayers)
+
+
 class StepBuilder:
     """Shapes of one forward (`s`, fields may be numpy arrays) on one tensor-parallel shard.
 
@@ -31,6 +36,14 @@ class StepBuilder:
 
     def __init__(self, model: Any, step: Any, execution: Any):
         self.m, self.s, self.tp = model, step, execution.tensor_parallel
+        # expert parallelism (perfsim.spec.deployment.Execution.expert_parallel): read by MoE layers
+        self.ep = getattr(execution, "expert_parallel", 1)
+        self.expert_load_imbalance = getattr(execution, "expert_load_imbalance", 1.0)
+        self.moe_ep_every_copy = getattr(execution, "moe_ep_every_copy", False)
+        if self.ep > 1 and not has_experts(model):
+            raise PerfsimInputError(
+                f"expert_parallel {self.ep} needs a model with MoE layers, and {model.id} has none; "
+                f"use expert_parallel 1 (tensor parallelism alone shards a dense model).")
         self.a = model.dtypes.activations
         # Quantised activations (W8A8 FP8, FP4) exist only as GEMM inputs: the norm before a GEMM
         # writes them, the GEMM accumulates and writes bf16, and the residual stream, elementwise

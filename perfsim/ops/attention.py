@@ -8,7 +8,9 @@ rows are padded to whole query tiles (a CTA computes all tile_q rows of its tile
 Two terms the measured kernel tables expose (aiconfigurator-core, H100/A100): each score's
 softmax exponential costs `softmax_cost_flops` matrix FLOPs on the special-function units, so a
 head dim of 64 runs at about half the FLOP rate of 256; and decode pays `decode_item_s` per
-(sequence, KV head) work item, which dominates large batches of short contexts.
+(sequence, KV head) work item, which dominates large batches of short contexts. An fp8 KV cache
+has figures of its own (`kv_fp8`), sliding windows pay for the key blocks their lower edge cuts,
+and short prompts pack a KV head's query heads into one tile.
 """
 
 from __future__ import annotations
@@ -38,6 +40,19 @@ def visible_keys(q_len, kv_len, window=None, causal=True):
         return tri(hi) - tri(lo - 1)
     cap = np.clip(window, lo - 1, hi)  # queries up to `cap` see all their keys, later ones `window`
     return tri(cap) - tri(lo - 1) + window * (hi - cap)
+
+
+def _or(value, default):
+    """`value` unless it is unset (None or False), else `default`."""
+    return default if value is None or value is False else value
+
+
+def windowed_queries(q_len, kv_len, window=None):
+    """How many of the q_len newest queries have a window that starts past key 0."""
+    if window is None:
+        return np.zeros_like(np.asarray(q_len, dtype=float))
+    first = np.asarray(kv_len, dtype=float) - q_len  # absolute position of the oldest new query
+    return np.clip(kv_len - np.maximum(window, first), 0.0, q_len)
 
 
 @register_op("attention")
@@ -107,11 +122,16 @@ class Attention(Op):
         eff = hw.efficiency_in_use.attention.of(self.impl, self.phase, f"hardware profile '{hw.id}'")
         n_sm = hw.compute.sm_count
         cost = self.cost()
-        e = eff.prefill_e_for(self.dtype)
+        fp8 = eff.kv_fp8 if self.kv_dtype == "fp8" else None
+        e = _or(fp8 and fp8.prefill_e, eff.prefill_e_for(self.dtype))
         peak = hw.peak_flops(self.dtype) * e
         scores = visible_keys(self.q_len, self.kv_len, self.window, self.causal)
         if self.causal:  # diagonal blocks are computed in full
-            scores = np.minimum(scores + self.q_len * eff.tile_q / 2, self.q_len * self.kv_len)
+            scores = scores + self.q_len * eff.tile_q / 2
+        # and so are the blocks a sliding window's lower edge cuts, for every query whose window
+        # starts past key 0 (about half a tile of masked keys each, like the diagonal)
+        scores = np.minimum(scores + windowed_queries(self.q_len, self.kv_len, self.window) * eff.tile_q / 2,
+                            self.q_len * self.kv_len)
         flops = self._flops_per_score() * self.batch * self.num_heads * scores
         # softmax exponentials run on the special-function units, whose rate is tied to the
         # bf16 matrix rate, not to the dtype's: priced in bf16-FLOP equivalents, rescaled
@@ -122,21 +142,38 @@ class Attention(Op):
             # as much as a full one: price the padded work (rows rounded up to whole tiles, each
             # padded row costing the mean row), then divide by the SMs a wave keeps busy. Time is
             # waves x per-CTA work, so a token that opens a new tile never makes the kernel faster.
-            tiles = np.ceil(self.q_len / eff.tile_q)
-            padded = np.maximum(tiles * eff.tile_q, 1) / np.maximum(self.q_len, 1)
-            ctas = self.batch * self.num_heads * tiles
+            # With grouped KV heads the kernel may instead pack a KV head's query heads into one
+            # tile's rows (FA3 pack_gqa): it takes whichever needs fewer tiles, which for short
+            # prompts is the packed one.
+            group = self.num_heads // self.num_kv_heads
+            tiles = np.minimum(np.ceil(self.q_len / eff.tile_q) * self.num_heads,
+                               np.ceil(self.q_len * group / eff.tile_q) * self.num_kv_heads)
+            rows = np.maximum(self.q_len * self.num_heads, 1)
+            padded = np.maximum(tiles * eff.tile_q, 1) / rows
+            ctas = self.batch * tiles
             u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)
             keys_per_query = scores / np.maximum(self.q_len, 1)
-            u_kv = keys_per_query / (keys_per_query + eff.kv_half)
+            u_kv = keys_per_query / (keys_per_query + _or(fp8 and fp8.kv_half, eff.kv_half))
             t_c = (flops + softmax) * padded / np.maximum(peak * u_wave * u_kv, 1.0)
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * hw.efficiency_in_use.memory.e_bw)
         else:  # split-KV decoding keeps all SMs busy; the KV stream is the roof
             rows = np.maximum(self.q_len * self.num_heads / self.num_kv_heads, 1)
             padded = np.maximum(rows, eff.min_query_rows) / rows  # MMA tiles have >= M rows
             t_c = (flops * padded + softmax) / peak
-            t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.decode_e_bw)
-            t_m = t_m + eff.decode_item_s * self.batch * self.num_kv_heads
-        return t_c, t_m, eff.t_fixed_s
+            t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * _or(fp8 and fp8.decode_e_bw, eff.decode_e_bw))
+            t_m = t_m + _or(fp8 and fp8.decode_item_s, eff.decode_item_s) * self.batch * self.num_kv_heads
+        return t_c, t_m, eff.t_fixed_s + self._query_quant_s(hw, fp8)
+
+    def _query_quant_s(self, hw, fp8):
+        """A separate kernel quantising the queries to fp8 (bf16 read, fp8 written), if the
+        runtime's kernel needs one (kv_fp8.query_quant_e_bw set): a streaming kernel's fixed cost
+        (memory.t_fixed_s, what small decode batches see) plus its bytes."""
+        if fp8 is None or fp8.query_quant_e_bw is None or self.dtype == "fp8":
+            return 0.0
+        elements = self.batch * self.q_len * self.num_heads * self.head_dim
+        moved = elements * (DTYPE_BYTES[self.dtype] + 1.0)
+        memory = hw.efficiency_in_use.memory
+        return memory.t_fixed_s + moved / (hw.memory.peak_bw_bytes_per_s * fp8.query_quant_e_bw)
 
     def time(self, hw):
         t_c, t_m, fixed = self._terms(hw)

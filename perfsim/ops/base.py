@@ -84,9 +84,12 @@ class ScanOp(Op):
     def _terms(self, hw):
         eff = hw.efficiency_in_use.scan
         cost = self.cost()
+        decode = getattr(self, "phase", None) == "decode"  # the fused recurrent kernel
+        e_bw = eff.decode_e_bw if decode and eff.decode_e_bw is not None else eff.e_bw
+        fixed_s = eff.decode_t_fixed_s if decode and eff.decode_t_fixed_s is not None else eff.t_fixed_s
         t_c = cost.flops / (hw.peak_flops(self.dtype) * eff.e_flops)
-        t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * eff.e_bw)
-        return t_c, t_m, eff.t_fixed_s * self.kernel_count
+        t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * e_bw)
+        return t_c, t_m, fixed_s * self.kernel_count
 
     def time(self, hw):
         t_c, t_m, fixed = self._terms(hw)

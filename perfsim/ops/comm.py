@@ -9,6 +9,8 @@ kernels for mid-size messages), 2 t0 + 2(n-1)/n x bytes / (bus_eff x BW). t0 is 
 synchronisation (`comm.allreduce_latency_s`, measured by a calibration; the link latency without).
 Two-shot is priced only where t0 is measured: with the link latency alone it would undercut the
 ring at every size, which the uncalibrated end-to-end checks (fidelity_trtllm.py) do not support.
+NCCL alone (`algorithm="ring"`) has only the ring; measured, its small-message time is one
+synchronisation plus a step per peer (`comm.ring_step_s`, aiconfigurator-core nccl tables).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from perfsim.ops.base import Cost, Op, register_op
 class AllReduce(Op):
     bytes_per_gpu: float | np.ndarray
     num_gpus: int
+    #: "auto": the fastest of ring, one-shot and two-shot (what runtimes with a custom all-reduce
+    #: pick by size); "ring": NCCL's ring alone.
+    algorithm: str = "auto"
 
     def cost(self) -> Cost:
         return Cost(0.0, 2.0 * (self.num_gpus - 1) / self.num_gpus * self.bytes_per_gpu)
@@ -45,7 +50,10 @@ class AllReduce(Op):
         bw = link.bw_bytes_per_s_per_dir * eff.allreduce_bus_eff
         n = self.num_gpus
         t0 = link.latency_s if eff.allreduce_latency_s is None else eff.allreduce_latency_s
-        ring = self.cost().bytes / bw + 2 * (n - 1) * link.latency_s
+        hops = 2 * (n - 1) * link.latency_s if eff.ring_step_s is None else t0 + (n - 1) * eff.ring_step_s
+        ring = self.cost().bytes / bw + hops
+        if self.algorithm == "ring":
+            return np.where(np.asarray(self.bytes_per_gpu) > 0, ring, 0.0)
         one_shot = (n - 1) * self.bytes_per_gpu / bw + t0
         t = np.minimum(ring, one_shot)
         if eff.allreduce_latency_s is not None:

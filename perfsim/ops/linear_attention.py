@@ -6,7 +6,8 @@ times for the delta rule, twice for GLA). Decode updates the d_k x d_v state onc
 
 Prefill also has a latency floor the measured kernel tables expose (aiconfigurator-core GDN rows):
 the chunk states are passed from chunk to chunk in sequence, one chain per (sequence, head), so
-the kernel takes at least chunks x `scan.chunk_step_s` x (chains / SMs, at least one wave).
+the kernel takes at least chunks x `scan.chunk_step_s` x ceil(chains / SMs) (whole waves: the
+measured time is flat up to one chain per SM and steps at each further wave).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class LinearAttention(ScanOp):
         t_c, t_m, fixed = super()._terms(hw)
         if self.phase == "prefill":
             step_s = hw.efficiency_in_use.scan.chunk_step_s
-            waves = np.maximum(self.batch * self.num_heads / hw.compute.sm_count, 1.0)
+            waves = np.ceil(np.maximum(self.batch * self.num_heads, 1.0) / hw.compute.sm_count)
             t_c = np.maximum(t_c, np.ceil(self.seq_len / self.chunk_size) * step_s * waves)
         return t_c, t_m, fixed
 
@@ -63,4 +64,6 @@ class LinearAttention(ScanOp):
         c = np.minimum(self.chunk_size, self.seq_len)
         flops = tokens * h * (2.0 * c * ((2 if delta else 1) * dk + dv) + state_flops)
         chunks = self.batch * np.ceil(self.seq_len / self.chunk_size)
-        return Cost(flops, io + 2.0 * chunks * h * dk * dv * 4.0 + state_rw)
+        # every chunk's starting state is stored for the output pass in the activation dtype
+        # (fla: h = k.new_empty(...)), written once and read once
+        return Cost(flops, io + 2.0 * chunks * h * dk * dv * a + state_rw)

@@ -35,8 +35,9 @@ class EngineConfig:
     step_overhead_s: float = 0.0
     max_model_len: int | None = None
     #: API-server host time per request before the engine sees it (HTTP, chat template, tokenising,
-    #: IPC to the engine core), served in arrival order by one frontend per replica (sim.frontend).
-    api_server_s: float = 0.0
+    #: IPC to the engine core): each request reaches the engine this long after it arrives (sim.frontend);
+    #: None: the runtime's host.per_request (none without one); 0 turns a runtime's cost off.
+    api_server_s: float | None = None
 
     def __post_init__(self) -> None:
         """Types and ranges at construction (limits in perfsim.io.limits); model-dependent limits
@@ -50,7 +51,8 @@ class EngineConfig:
         if self.kv_cache_free_fraction is not None:
             positive("engine: kv_cache_free_fraction", self.kv_cache_free_fraction, 1.0)
         non_negative("engine: step_overhead_s (seconds)", self.step_overhead_s, MAX_HOST_COST_S)
-        non_negative("engine: api_server_s (seconds)", self.api_server_s, MAX_HOST_COST_S)
+        if self.api_server_s is not None:
+            non_negative("engine: api_server_s (seconds)", self.api_server_s, MAX_HOST_COST_S)
 
     @classmethod
     def tensorrt_llm(cls, **overrides) -> EngineConfig:

@@ -24,7 +24,7 @@ def engine_config(runtime: RuntimeProfile | None, hw: HardwareProfile,
                             chunked_prefill=s.chunked_prefill, block_size=s.block_size,
                             gpu_memory_utilization=s.gpu_memory_utilization,
                             kv_cache_free_fraction=s.kv_cache_free_fraction, scheduler=s.policy,
-                            api_server_s=per_request.value_s if per_request is not None else 0.0)
+                            api_server_s=per_request.value_s if per_request is not None else None)
     if engine is None:
         return defaults
     base = EngineConfig()

@@ -116,7 +116,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
     children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
     fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])
              for i in range(replicas)]
-    frontends = [Frontend(env, replica, config.api_server_s) for replica in fleet]
+    api_server_s = 0.0 if workload.offline or config.api_server_s is None else config.api_server_s
+    frontends = [Frontend(env, replica, api_server_s) for replica in fleet]
     total, step = workload.num_requests, max(workload.num_requests // 100, 1)
 
     def submit(request: Request) -> None:
@@ -138,8 +139,9 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
         raise AssertionError(f"{total - recorder.completed} requests never completed")
     meta = {"model": model.id, "hardware": hw.id, "workload": workload.describe(),
             "decoding": strategy.describe(), "replicas": replicas, "router": router,
-            "tensor_parallel": execution.tensor_parallel, "max_num_seqs": config.max_num_seqs,
-            "max_batched_tokens": config.max_batched_tokens, "api_server_s": config.api_server_s,
+            "tensor_parallel": execution.tensor_parallel, "expert_parallel": execution.expert_parallel,
+            "max_num_seqs": config.max_num_seqs,
+            "max_batched_tokens": config.max_batched_tokens, "api_server_s": api_server_s,
             "kv_blocks": pools[0].total_blocks,
             "kv_pool_bytes": pools[0].pool_bytes, "block_size": config.block_size, "seed": seed}
     if execution.runtime_id is not None:

@@ -48,6 +48,9 @@ class Workload:
     """
 
     name = "workload"
+    #: True for an in-process offline engine (vLLM's LLM.generate, RL rollout generation): requests
+    #: reach the engine directly, with no API server (EngineConfig.api_server_s) in front.
+    offline = False
     if TYPE_CHECKING:
         # Read-only here: subclasses hold it as a field or derive it (Trace, Batch).
         @property
@@ -211,6 +214,7 @@ class Batch(Workload):
     """Offline batch: every request is there at time 0 with its own prompt and output length
     (RL rollout generation, offline inference)."""
 
+    offline = True  # no API server in front of an offline engine
     prompt_tokens: np.ndarray
     output_tokens: np.ndarray
 

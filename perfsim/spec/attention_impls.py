@@ -61,6 +61,28 @@ def _with_fallback(prefill_e: dict[str, float]) -> dict[str, float]:
     return prefill_e
 
 
+class KvFp8Figures(_Strict):
+    """How attention over an fp8 KV cache differs from a bf16 one; None: as the bf16 cache.
+
+    The measured tables (aiconfigurator-core, H100) show fp8 caches are not just half the bytes:
+    the kernel dequantises (or runs fp8 matrix ops) in its inner loop, and some runtimes (vLLM's
+    FlashAttention backend) quantise the query to fp8 in a pass of their own before the kernel.
+    """
+
+    #: Prefill matrix efficiency with an fp8 cache, as a fraction of the attention dtype's dense
+    #: peak (above 1 where the kernel runs QK^T and PV on fp8 matrix units at twice the rate).
+    prefill_e: Annotated[float, Field(gt=0, le=2.2)] | None = None
+    #: Pipeline-fill KV length with an fp8 cache (the dequantising inner loop is longer).
+    kv_half: Positive | None = None
+    #: Decode KV-stream efficiency with an fp8 cache (dequantisation in the inner loop).
+    decode_e_bw: Fraction | None = None
+    #: Decode seconds per (sequence, KV head) work item with an fp8 cache.
+    decode_item_s: NonNegative | None = None
+    #: Memory efficiency of a separate pass quantising the query to fp8 before the kernel (read
+    #: the attention dtype, write one byte per element); None: no such pass (fused in the kernel).
+    query_quant_e_bw: Fraction | None = None
+
+
 class AttentionEfficiency(_Strict):
     impl: str
     #: Fraction of dense peak reached by a long, well-occupied prefill attention kernel; a bf16 (or,
@@ -82,6 +104,8 @@ class AttentionEfficiency(_Strict):
     #: Decode: seconds per (sequence, KV head) work item beyond its KV stream (page-table walk,
     #: split-KV partial results and their combine); dominates large batches of short contexts.
     decode_item_s: NonNegative = 0.0
+    #: Figures that differ when the KV cache is fp8.
+    kv_fp8: KvFp8Figures = Field(default_factory=KvFp8Figures)
     #: Other implementations this device has figures for, keyed by name (runtimes choose one).
     implementations: dict[str, ImplementationFigures] = Field(default_factory=dict)
     _resolved: dict = PrivateAttr(default_factory=dict)

@@ -1,11 +1,11 @@
 """How a model is run, apart from what it is (ModelSpec) and where it runs (HardwareProfile):
-tensor parallelism, launch mode, kernel implementations and host costs of the serving stack, as a
+tensor and expert parallelism, launch mode, kernel implementations and host costs of the serving stack, as a
 runtime (perfsim.spec.runtime) resolves them on one device."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from numbers import Integral
+from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from perfsim.errors import PerfsimInputError
@@ -19,12 +19,27 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Execution:
-    """How the model is run on one device: tensor parallelism, launch mode, the attention kernel
+    """How the model is run on one device: tensor and expert parallelism, launch mode, the attention kernel
     implementation per phase and host costs; not part of model or hardware. The defaults are
     perfsim's runtime-free behaviour; `Execution.of(runtime, hw)` resolves a runtime."""
 
     tensor_parallel: int = 1
     cuda_graphs: bool = True
+    #: GPUs, of the `tensor_parallel` ones, over which MoE routed experts are placed whole:
+    #: num_experts / EP experts per group of TP / EP GPUs, which shard only their width. EP = TP is
+    #: vLLM's --enable-expert-parallel and SGLang's --ep-size at data parallelism 1; 1 < EP < TP is
+    #: TensorRT-LLM's moe_expert_parallel_size with moe_tensor_parallel_size = TP / EP. The
+    #: deployment's GPU count stays `tensor_parallel` (attention and dense layers are TP-sharded, so
+    #: every GPU holds every token and the combine is the TP all-reduce). 1: experts TP-sharded.
+    expert_parallel: int = 1
+    #: Routed token copies on the busiest expert-parallel rank over the mean, beyond the finite-
+    #: batch randomness of uniform routing that the MoE op prices itself: 1.0 is routing uniform in
+    #: expectation (what expert-parallel load balancers aim for); at most expert_parallel.
+    expert_load_imbalance: float = 1.0
+    #: Under expert parallelism the fused-MoE kernel walks every token's routed copies with the
+    #: other ranks' experts masked (a runtime's `kernels.moe_expert_parallel: every_copy`, vLLM's
+    #: Triton path) instead of only its own copies.
+    moe_ep_every_copy: bool = False
     #: Engine work per step outside kernels (scheduling, sampling sync); engine-specific.
     host_overhead_per_step_s: float = 0.0
     #: Host time to enqueue one kernel in eager mode; None uses the hardware profile's raw launch
@@ -52,9 +67,11 @@ class Execution:
         if isinstance(tp, bool) or not isinstance(tp, Integral) or not 1 <= tp <= MAX_TENSOR_PARALLEL:
             raise PerfsimInputError(f"Execution.tensor_parallel must be an integer from 1 to "
                                     f"{MAX_TENSOR_PARALLEL} (got {tp!r}).")
-        if not isinstance(self.cuda_graphs, bool):
-            raise PerfsimInputError(f"Execution.cuda_graphs must be True or False "
-                                    f"(got {self.cuda_graphs!r}).")
+        self._check_expert_parallel()
+        for flag in ("cuda_graphs", "moe_ep_every_copy"):
+            if not isinstance(getattr(self, flag), bool):
+                raise PerfsimInputError(f"Execution.{flag} must be True or False "
+                                        f"(got {getattr(self, flag)!r}).")
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("host_") and value is not None and not (
@@ -65,6 +82,19 @@ class Execution:
             if f.name.endswith("_impl") or f.name == "runtime_id":
                 if value is not None and not (isinstance(value, str) and value):
                     raise PerfsimInputError(f"Execution.{f.name} must be a name or None (got {value!r}).")
+
+    def _check_expert_parallel(self) -> None:
+        tp, ep, skew = self.tensor_parallel, self.expert_parallel, self.expert_load_imbalance
+        if isinstance(ep, bool) or not isinstance(ep, Integral) or not 1 <= ep <= tp or tp % ep:
+            divisors = [d for d in range(1, tp + 1) if tp % d == 0]
+            shown = ", ".join(map(str, divisors if len(divisors) <= 12 else [*divisors[:6], "...", tp]))
+            raise PerfsimInputError(
+                f"Execution.expert_parallel must be an integer that divides tensor_parallel ({tp}): one "
+                f"of {shown}, since experts are placed on the deployment's {tp} GPU(s) (got {ep!r}).")
+        if isinstance(skew, bool) or not isinstance(skew, Real) or not 1.0 <= skew <= ep:
+            raise PerfsimInputError(
+                f"Execution.expert_load_imbalance must be a number from 1 to expert_parallel ({ep}): "
+                f"the busiest rank's routed tokens over the mean (got {skew!r}).")
 
     @classmethod
     def of(cls, runtime: RuntimeProfile, hw: HardwareProfile, tensor_parallel: int = 1,
@@ -93,6 +123,7 @@ class Execution:
             runtime_id=runtime.id,
             host_per_draft_step_s=cost(r.host.per_draft_step) or 0.0,
             host_per_drafted_token_s=cost(r.host.per_drafted_token) or 0.0,
+            moe_ep_every_copy=r.kernels.moe_expert_parallel == "every_copy",
         )
         execution = replace(execution, **overrides)
         execution.check_kernels(hw)

@@ -134,6 +134,17 @@ class ScanEfficiency(_Strict):
     #: with few (sequence, head) chains per SM the scan waits on this chain, not on FLOPs.
     #: 0: no such floor (the prior for devices without measurements).
     chunk_step_s: NonNegative = 0.0
+    #: The one-token recurrent decode kernel (a fused state update, not the chunked prefill
+    #: kernels): its own state-stream efficiency and fixed cost; None: the figures above.
+    decode_e_bw: Fraction | None = None
+    decode_t_fixed_s: NonNegative | None = None
+
+
+class MoEPathFigures(_Strict):
+    """A fused-MoE path's own figures; None: the module's shared ones."""
+
+    grouped_gemm_e: Fraction | None = None
+    t_fixed_s: NonNegative | None = None
 
 
 class MoEEfficiency(_Strict):
@@ -143,6 +154,17 @@ class MoEEfficiency(_Strict):
 
     grouped_gemm_e: Fraction = 1.0
     t_fixed_s: NonNegative = 0.0
+    #: fp8 experts run kernel paths of their own (vLLM's per-tensor one: a Triton fused MoE
+    #: measured several times slower than its bf16 path; block-scaled: a scale per 128 x 128 block)
+    per_tensor_fp8: MoEPathFigures = Field(default_factory=MoEPathFigures)
+    block_fp8: MoEPathFigures = Field(default_factory=MoEPathFigures)
+
+    def path(self, scaling: str) -> tuple[float, float]:
+        """(grouped-GEMM efficiency, fixed cost) of experts with weights scaled per `scaling`
+        ("tensor", "block"; anything else: the shared figures)."""
+        own = {"tensor": self.per_tensor_fp8, "block": self.block_fp8}.get(scaling, MoEPathFigures())
+        return (self.grouped_gemm_e if own.grouped_gemm_e is None else own.grouped_gemm_e,
+                self.t_fixed_s if own.t_fixed_s is None else own.t_fixed_s)
 
 
 class LaunchCosts(_Strict):
@@ -156,6 +178,9 @@ class CommEfficiency(_Strict):
     #: One peer synchronisation of a one-/two-shot all-reduce (flag exchange over the link and the
     #: kernel's own start); None: the link latency.
     allreduce_latency_s: NonNegative | None = None
+    #: NCCL's ring at small messages: that synchronisation plus one step per peer (LL protocol
+    #: hops); None: 2 (n - 1) link latencies.
+    ring_step_s: NonNegative | None = None
 
 
 class Efficiency(_Strict):

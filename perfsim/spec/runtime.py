@@ -58,6 +58,10 @@ class Kernels(_Strict):
     #: All-reduce algorithm under tensor parallelism: a one-shot custom kernel for small
     #: messages (vLLM, TensorRT-LLM) or NCCL's ring throughout.
     allreduce: Literal["one_shot_custom", "nccl_ring"] = "nccl_ring"
+    #: The fused-MoE kernel under expert parallelism (perfsim.ops.MoE.every_copy): it touches only
+    #: the routed copies of its own experts, or walks every token's copies with the other ranks'
+    #: experts masked (the Triton fused MoE given an expert map).
+    moe_expert_parallel: Literal["local_copies", "every_copy"] = "local_copies"
 
 
 class CudaGraphs(_Strict):

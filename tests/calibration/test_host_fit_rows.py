@@ -68,3 +68,54 @@ def test_orin_nano_rows_price_on_their_power_mode(rows, mode, profile):
 def test_modules_stay_small():
     for path in [BENCH / "fit_runtime_host.py", *(BENCH / "host_fit").glob("*.py")]:
         assert len(path.read_text().splitlines()) <= 300, path
+
+
+def _row(**kw):
+    base = {
+        "source_url": "https://github.com/tgarg01/silybench-data",
+        "runtime": "vllm",
+        "gpu": "H100 SXM",
+        "power_mode": "",
+        "model": "Qwen/Qwen3-8B",
+        "weights_dtype": "bf16",
+        "kv_dtype": "bf16 (auto)",
+        "cuda_graphs": "true (default; no --enforce-eager)",
+        "batch": "",
+        "concurrency": "1",
+        "input_len": "128",
+        "output_len": "128",
+        "metric": "ttft_p95_ms",
+        "value": "14.23",
+        "notes": "",
+    }
+    return {**base, **kw}
+
+
+def test_api_server_cost_fits_one_source_and_other_sources_only_check_it(rows):
+    """vLLM's per-request cost is fitted to S16's concurrency-1 TTFTs; S2's TTFT (the row that
+    benchmarks/fidelity_serving.py reports against) is validation; TTFT under load is excluded."""
+    assert rows.role(_row()) == ("fit", "")
+    assert rows.role(_row(metric="itl_ms", value="6.83")) == ("validate", "")
+    assert rows.role(_row(concurrency="4"))[0] == "exclude"
+    wmx = _row(source_url="https://ai.wmx.dev/benchmarks", gpu="L4", metric="ttft_ms", value="27.0")
+    assert rows.role(wmx) == ("validate", "")
+
+
+def test_a_server_ttft_row_carries_the_per_request_cost(rows):
+    pricing = importlib.import_module("host_fit.pricing")
+    p = pricing.price(0, _row())
+    t, feats = p.total_s({})
+    assert p.kind == "prefill" and p.serving and feats["per_request"] == 1.0
+    assert p.total_s({"per_request": 0.01})[0] == pytest.approx(t + 0.01)
+    assert any("p95" in a for a in p.assumptions)
+    assert 0 < t < p.measured_s  # kernels alone are faster than the served TTFT
+
+
+def test_vllm_per_request_names_only_its_fit_rows():
+    """The bundled value is the script's output and never uses the sweep it is reported against."""
+    import yaml
+
+    host = yaml.safe_load((ROOT / "runtimes" / "vllm.yaml").read_text())["host"]
+    entry = host["per_request"]
+    assert entry["fitted_by"] == "benchmarks/fit_runtime_host.py" and entry["value_s"] > 0
+    assert "(S16)" in entry["source"] and "(S2)" not in entry["source"] and "(S1)" not in entry["source"]

@@ -36,8 +36,11 @@ def test_fp8_gemm_pays_for_quantising_its_input():
     hw = load_hardware("h100-sxm")
     frame = pd.DataFrame({"family": "gemm_fp8", "dtype": "fp8", "scaling": ["none", "tensor", "block"],
                           "m": 64.0, "n": 4096.0, "k": 4096.0})
-    none, tensor, block = gemm.predict(hw, frame, "vllm")
-    assert none < block < tensor  # per-tensor: absmax pass + quantise pass; block: one fused pass
+    none, tensor, block = gemm.predict(hw, frame, "sglang")
+    assert none < block < tensor  # dynamic per-tensor: absmax pass + quantise pass; block: one fused pass
+    static, _, _ = gemm.predict(hw, frame.iloc[[1, 1, 1]].reset_index(drop=True), "vllm")
+    zeroed, _, _ = gemm.predict(hw, frame.iloc[[1, 1, 1]].reset_index(drop=True), "tensorrt-llm")
+    assert none < static < tensor < zeroed  # vLLM: static input scale (quantise only); TRT-LLM: + zeroing
 
 
 def test_generation_attention_attends_over_step_plus_one_keys():

@@ -104,3 +104,22 @@ def test_one_footprint_behind_report_batch_evaluator_and_kv_pool(h100):
     pool = KVCache(model, h100, block_size=16, gpu_memory_utilization=1.0, max_batched_tokens=8192,
                    max_seqs=256)
     assert pool.pool_bytes == h100.memory.usable_bytes - foot.total_bytes(0, 0, 8192, logit_rows=256)
+
+
+def test_expert_parallel_weights_per_gpu_equal_tensor_parallel_ones():
+    """num_experts / EP whole experts sliced TP / EP ways = every expert sliced TP ways: the bytes
+    each GPU reads for the experts of a prefill that touches them all are the same under EP."""
+    from perfsim.cost.graph import StepBatch, build_step
+    from perfsim.spec.deployment import Execution
+
+    model = perfsim.load_model("qwen3-30b-a3b")
+
+    def expert_weight_elements(**execution):
+        groups = build_step(model, StepBatch(prefill_seqs=1, prefill_tokens=1 << 16), Execution(**execution))
+        up = next(k.op for g in groups for k in g.kernels if k.name == "experts").sub_ops()[3]
+        return float(up.groups * up.n * up.k)
+
+    sliced = expert_weight_elements(tensor_parallel=8)
+    for ep in (2, 4, 8):
+        placed = expert_weight_elements(tensor_parallel=8, expert_parallel=ep)
+        assert placed == pytest.approx(sliced, rel=1e-6)

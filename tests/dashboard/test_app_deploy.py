@@ -66,3 +66,56 @@ def test_overload_gets_a_warning(app, ui):
     at.number_input(key="srv_rate").set_value(500.0).run()
     at = ui.run(at.number_input(key="srv_requests").set_value(100))
     assert any(w.value.startswith("Overloaded:") for w in at.warning)
+
+
+def test_expert_parallelism_changes_the_headline_like_the_library_and_survives_the_url(app, ui):
+    app.query_params.update({"model": "mixtral-8x7b", "runtime": "vllm", "tp": "4", "ep": "4",
+                             "batch": "4"})
+    at = ui.run(app)
+    result = perfsim.generate("mixtral-8x7b", "h100-sxm", 4, 1024, 256, runtime="vllm",
+                              execution=Execution(tensor_parallel=4, expert_parallel=4))
+    sliced = perfsim.generate("mixtral-8x7b", "h100-sxm", 4, 1024, 256, runtime="vllm",
+                              execution=Execution(tensor_parallel=4))
+    assert headline_time(result.tpot_s) != headline_time(sliced.tpot_s)  # the control matters here
+    assert ui.metric(at, "TPOT") == headline_time(result.tpot_s)
+    assert any("vllm, TP4 EP4" in c.value for c in at.caption)
+    assert at.query_params["ep"] == ["4"] or at.query_params["ep"] == "4"
+
+
+def test_expert_parallelism_not_dividing_tensor_parallelism_is_one_sentence(app, ui):
+    app.query_params.update({"model": "mixtral-8x7b", "tp": "4"})
+    at = ui.run(app)
+    at = ui.run(at.number_input(key="ep").set_value(3))
+    assert [e.value for e in at.sidebar.error] == [
+        "Expert parallel must divide tensor parallel (4): one of 1, 2, 4 (got 3)."]
+    assert not at.metric
+
+
+def test_expert_parallelism_on_a_dense_model_is_refused_not_ignored(app, ui):
+    app.query_params.update({"model": "llama-3.1-70b", "tp": "4", "ep": "4"})
+    at = ui.run(app)
+    assert [e.value for e in at.sidebar.error] == [
+        "llama-3.1-70b has no MoE layers, so expert parallelism has nothing to place; set it to 1."]
+    assert not at.metric
+
+
+def test_expert_load_imbalance_beyond_expert_parallelism_is_one_sentence(app, ui):
+    app.query_params.update({"model": "mixtral-8x7b", "tp": "2", "ep": "2", "ep_imb": "3"})
+    at = ui.run(app)
+    assert [e.value for e in at.sidebar.error] == [
+        "Expert load imbalance must be at most expert parallel (2) (got 3)."]
+
+
+def test_a_pinned_baseline_keeps_its_expert_parallelism():
+    from perfsim.dashboard.baseline import restore, snapshot
+    from perfsim.dashboard.codec import pack, unpack
+    from perfsim.dashboard.setup import Deployment, Setup
+    from perfsim.decoding import Autoregressive
+
+    execution = Execution(tensor_parallel=4, expert_parallel=2, expert_load_imbalance=1.5)
+    setup = Setup(model=perfsim.load_model("mixtral-8x7b"), hardware=perfsim.load_hardware("h100-sxm"),
+                  batch=2, prompt_len=64, output_len=8, decoding=Autoregressive(),
+                  deploy=Deployment(execution=execution), values={"decoding": "autoregressive"})
+    assert restore(unpack(pack(snapshot(setup)))).deploy.execution == execution
+    old_link = {k: v for k, v in snapshot(setup).items() if k not in ("ep", "ep_imb")}
+    assert restore(old_link).deploy.execution == Execution(tensor_parallel=4)  # links from before EP

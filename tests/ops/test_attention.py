@@ -98,3 +98,54 @@ def test_decode_work_items_cost_per_sequence_and_kv_head(h100, batch, kv):
     assert extra <= 5e-8 * batch * 8 + 1e-12
     if batch >= 512:  # large batches of short contexts: the work items dominate
         assert extra > 0
+
+
+def _with(hw, section: str, **figures):
+    data = hw.model_dump()
+    data["efficiency"][section] = {**data["efficiency"][section], **figures}
+    return type(hw).model_validate(data)
+
+
+def test_window_lower_edge_blocks_are_paid_for(h100):
+    """A sliding window's lower edge cuts a key block per query tile, computed in full like the
+    diagonal: at a window of 128 that is a third more work than the visible keys."""
+    tile = h100.efficiency.attention.tile_q
+    windowed = _prefill(8192, window=128, batch=4)
+    t = kernel_time(h100, windowed)
+    visible = visible_keys(8192, 8192, 128)
+    padded = visible + 8192 * tile / 2 + (8192 - 128) * tile / 2
+    flops = 4 * 128 * 32 * 4 * padded
+    assert t > flops / h100.peak_flops("bf16")
+    assert kernel_time(h100, _prefill(128, window=128)) == kernel_time(h100, _prefill(128))  # no edge yet
+
+
+def test_short_prompts_pack_grouped_query_heads_into_one_tile(h100):
+    """One new token of 64 query heads over 1 KV head fills a single 128-row tile (FA3 pack_gqa),
+    so it costs about what 1 query head does, not 64 padded tiles."""
+    packed = Attention("prefill", 64, 1, 1, 64, 1, 128)
+    lone = Attention("prefill", 64, 1, 1, 1, 1, 128)
+    assert kernel_time(h100, packed) < 2 * kernel_time(h100, lone)
+    # long prompts fill their tiles either way: grouping the KV heads changes the tiling nothing
+    grouped = Attention("prefill", 1, 4096, 4096, 64, 1, 128)
+    assert kernel_time(h100, grouped) == pytest.approx(
+        kernel_time(h100, Attention("prefill", 1, 4096, 4096, 64, 64, 128)), rel=0.02)
+
+
+@pytest.mark.parametrize("phase,q,kv", [("decode", 1, 8192), ("prefill", 2048, 2048)])
+def test_fp8_kv_figures_apply_only_to_an_fp8_cache(h100, phase, q, kv):
+    slow = _with(h100, "attention", kv_fp8={"prefill_e": 0.2, "decode_e_bw": 0.2, "kv_half": 2000.0,
+                                            "decode_item_s": 1e-7, "query_quant_e_bw": 0.05})
+    bf16 = Attention(phase, 32, q, kv, 32, 8, 128)
+    fp8 = Attention(phase, 32, q, kv, 32, 8, 128, kv_dtype="fp8")
+    assert kernel_time(slow, bf16) == kernel_time(h100, bf16)
+    assert kernel_time(slow, fp8) > 1.5 * kernel_time(h100, fp8)
+
+
+def test_fp8_query_pass_costs_a_kernel_and_its_bytes(h100):
+    op = Attention("prefill", 8, 1024, 1024, 32, 8, 128, kv_dtype="fp8")
+    passed = _with(h100, "attention", kv_fp8={"query_quant_e_bw": 0.5})
+    moved = 8 * 1024 * 32 * 128 * 3.0  # bf16 read, fp8 written
+    extra = h100.efficiency.memory.t_fixed_s + moved / (h100.memory.peak_bw_bytes_per_s * 0.5)
+    assert kernel_time(passed, op) == pytest.approx(kernel_time(h100, op) + extra, rel=1e-9)
+    fp8_query = Attention("prefill", 8, 1024, 1024, 32, 8, 128, dtype="fp8", kv_dtype="fp8")
+    assert kernel_time(passed, fp8_query) == kernel_time(h100, fp8_query)  # already fp8: no pass

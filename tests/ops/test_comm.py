@@ -1,6 +1,7 @@
 """All-reduce: ring, one-shot and two-shot, the fastest chosen; a measured peer-sync latency."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,3 +36,14 @@ def test_two_shot_wins_mid_size_messages_on_eight_gpus(h100):
     bw = fast.interconnect.scale_up.bw_bytes_per_s_per_dir * 0.8
     nbytes = 4 * 2**20
     assert kernel_time(fast, AllReduce(nbytes, 8)) == 2 * 4e-6 + 2 * 7 / 8 * nbytes / bw
+
+
+@pytest.mark.parametrize("gpus", [2, 4, 8])
+def test_nccl_ring_pays_a_step_per_peer(h100, gpus):
+    """NCCL's ring alone (no one-/two-shot kernel): one synchronisation plus a step per peer."""
+    nccl = _with_comm(h100, allreduce_latency_s=6e-6, ring_step_s=1.5e-6)
+    bw = nccl.interconnect.scale_up.bw_bytes_per_s_per_dir * 0.8
+    nbytes = 4096.0
+    ring = 2 * (gpus - 1) / gpus * nbytes / bw + 6e-6 + (gpus - 1) * 1.5e-6
+    assert kernel_time(nccl, AllReduce(nbytes, gpus, "ring")) == pytest.approx(ring, rel=1e-12)
+    assert kernel_time(nccl, AllReduce(nbytes, gpus)) < ring  # a custom kernel's one-shot is faster

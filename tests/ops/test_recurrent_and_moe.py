@@ -83,3 +83,42 @@ def test_moe_module_without_router_and_grouped_efficiency(h100):
     slow = type(h100).model_validate(data)
     assert kernel_time(slow, moe) > kernel_time(h100, moe) + 1e-5
     assert kernel_time(slow, MoE(0, 4096, 1024, 64, 8)) == 0.0
+
+
+def test_gdn_chunk_floor_is_paid_in_whole_waves(h100):
+    """Measured GDN prefill is flat up to one chain per SM and steps at each further wave."""
+    data = h100.model_dump()
+    data["efficiency"]["scan"] |= {"chunk_step_s": 3e-5, "e_flops": 1.0, "e_bw": 1.0}
+    chained = type(h100).model_validate(data)
+    sms = h100.compute.sm_count
+
+    def floor(chains):
+        return kernel_time(chained, LinearAttention("prefill", chains, 4096, 1, 128, 128))
+
+    assert floor(2) == pytest.approx(floor(sms), rel=0.05)
+    assert floor(sms + 1) == pytest.approx(2 * floor(sms), rel=0.1)
+
+
+def test_recurrent_decode_has_figures_of_its_own(h100):
+    data = h100.model_dump()
+    data["efficiency"]["scan"] |= {"decode_e_bw": 0.3, "decode_t_fixed_s": 2e-5}
+    own = type(h100).model_validate(data)
+    decode = LinearAttention("decode", 256, 1, 32, 128, 128)
+    prefill = LinearAttention("prefill", 4, 4096, 32, 128, 128)
+    assert kernel_time(own, decode) > kernel_time(h100, decode) + 1.9e-5
+    assert kernel_time(own, prefill) == kernel_time(h100, prefill)
+
+
+@pytest.mark.parametrize("scaling", ["tensor", "block"])
+def test_fp8_moe_paths_have_figures_of_their_own(h100, scaling):
+    data = h100.model_dump()
+    key = {"tensor": "per_tensor_fp8", "block": "block_fp8"}[scaling]
+    data["efficiency"]["moe"][key] = {"grouped_gemm_e": 0.2, "t_fixed_s": 5e-5}
+    own = type(h100).model_validate(data)
+    fp8 = MoE(64, 4096, 1024, 64, 8, dtype="fp8", weight_scaling=scaling)
+    other_scaling = "block" if scaling == "tensor" else "tensor"
+    other = MoE(64, 4096, 1024, 64, 8, dtype="fp8", weight_scaling=other_scaling)
+    bf16 = MoE(64, 4096, 1024, 64, 8, weight_scaling=scaling)
+    assert kernel_time(own, fp8) > kernel_time(h100, fp8) + 5e-5
+    assert kernel_time(own, other) == kernel_time(h100, other)
+    assert kernel_time(own, bf16) == kernel_time(h100, bf16)  # bf16 experts: the shared figures

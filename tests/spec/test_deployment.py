@@ -3,9 +3,11 @@
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import perfsim
-from perfsim.cost.runtime import resolve_execution
+from perfsim.cost.runtime import resolve_deployment, resolve_execution
 from perfsim.errors import PerfsimInputError
 from perfsim.spec.deployment import Execution
 from perfsim.spec.runtime import RuntimeProfile
@@ -112,3 +114,38 @@ def test_execution_refuses_wrong_types_and_non_finite_costs(fields):
         Execution(**fields)
     name = next(iter(fields))
     assert f"Execution.{name} must be" in str(info.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tp=st.integers(1, 64), ep=st.integers(-2, 70))
+def test_expert_parallel_is_accepted_exactly_when_it_divides_tensor_parallel(tp, ep):
+    if 1 <= ep <= tp and tp % ep == 0:
+        assert Execution(tensor_parallel=tp, expert_parallel=ep).expert_parallel == ep
+        return
+    with pytest.raises(PerfsimInputError) as err:
+        Execution(tensor_parallel=tp, expert_parallel=ep)
+    message = str(err.value)
+    assert message.startswith(f"Execution.expert_parallel must be an integer that divides tensor_parallel "
+                              f"({tp})") and message.endswith(f"(got {ep}).") and "\n" not in message
+
+
+@pytest.mark.parametrize("bad", [True, 2.0, "2", None])
+def test_expert_parallel_of_another_type_is_refused(bad):
+    with pytest.raises(PerfsimInputError, match="Execution.expert_parallel must be an integer"):
+        Execution(tensor_parallel=4, expert_parallel=bad)
+
+
+@pytest.mark.parametrize("bad", [0.5, 4.5, float("nan"), float("inf"), True, "2"])
+def test_expert_load_imbalance_is_a_number_from_1_to_ep(bad):
+    with pytest.raises(PerfsimInputError, match=r"expert_load_imbalance must be a number from 1 to "
+                                                r"expert_parallel \(4\)"):
+        Execution(tensor_parallel=4, expert_parallel=4, expert_load_imbalance=bad)
+    assert Execution(tensor_parallel=4, expert_parallel=4, expert_load_imbalance=4).expert_load_imbalance == 4
+
+
+def test_a_runtime_keeps_the_explicit_expert_parallelism():
+    hw = perfsim.load_hardware("h100-sxm")
+    hw_used, resolved = resolve_deployment("vllm", hw, Execution(tensor_parallel=8, expert_parallel=4,
+                                                                 expert_load_imbalance=1.5))
+    assert (resolved.tensor_parallel, resolved.expert_parallel, resolved.expert_load_imbalance) == (8, 4, 1.5)
+    assert resolved.runtime_id == "vllm"

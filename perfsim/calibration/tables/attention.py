@@ -102,6 +102,13 @@ def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
     phase = str(frame["phase"].iloc[0])
     impl = implementation(hw, runtime, phase)
     bounds: Bounds = {}
+    if (frame["kv_dtype"] == "fp8").all():
+        # fp8-cache figures refine the bf16-cache ones (fitted after them, on their own labels)
+        if phase == "decode":  # after prefill, which fits the query pass decode pays too
+            return {"attention.kv_fp8.decode_e_bw": FRACTION, "attention.kv_fp8.decode_item_s": (1e-10, 1e-6)}
+        if (frame["dtype"] != "fp8").any():  # a query in another dtype may be quantised first
+            bounds["attention.kv_fp8.query_quant_e_bw"] = FRACTION
+        return bounds | {"attention.kv_fp8.prefill_e": (1e-3, 2.2), "attention.kv_fp8.kv_half": LENGTH}
     if phase == "prefill":  # the fixed cost is fitted on decode, where it is seen (prefill: shared)
         base = figure_path(att, impl, "prefill_e")
         bounds |= {f"{base}.{d}": FRACTION for d in sorted(frame["dtype"].unique())}

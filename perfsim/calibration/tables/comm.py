@@ -38,12 +38,17 @@ def rows(raw: pd.DataFrame, runtime: str) -> pd.DataFrame:
 
 
 def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarray:
-    return grouped_time(hw, frame, ("num_gpus",),
-                        lambda key, group: [AllReduce(arr(group, "bytes_per_gpu"), int(key[0]))])
+    # NCCL has no one-/two-shot kernel: its ring, once the ring's per-peer step is measured
+    # (without it the op's fastest-algorithm prior stands in for NCCL's small-message protocols)
+    ring = runtime == "nccl" and hw.efficiency_in_use.comm.ring_step_s is not None
+    algorithm = "ring" if ring else "auto"
+    return grouped_time(hw, frame, ("num_gpus",), lambda key, group: [
+        AllReduce(arr(group, "bytes_per_gpu"), int(key[0]), algorithm)])
 
 
 def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
-    return {"comm.allreduce_bus_eff": FRACTION, "comm.allreduce_latency_s": SECONDS}
+    bounds = {"comm.allreduce_bus_eff": FRACTION, "comm.allreduce_latency_s": SECONDS}
+    return bounds | ({"comm.ring_step_s": SECONDS} if runtime == "nccl" else {})
 
 
 FAMILY = Family("comm", ("custom_allreduce_perf.parquet", "nccl_perf.parquet"), rows, predict, params)

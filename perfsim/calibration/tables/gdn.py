@@ -69,10 +69,10 @@ def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarra
 def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
     if (frame["kind"] == "conv1d").all():
         return {"memory.e_bw": FRACTION, "memory.t_fixed_s": SECONDS}
-    bounds = {"scan.e_flops": FRACTION, "scan.e_bw": FRACTION, "scan.t_fixed_s": SECONDS}
-    if (frame["phase"] == "prefill").any():
-        bounds["scan.chunk_step_s"] = SECONDS
-    return bounds
+    if (frame["phase"] == "decode").all():  # the fused recurrent kernel: figures of its own
+        return {"scan.decode_e_bw": FRACTION, "scan.decode_t_fixed_s": SECONDS}
+    return {"scan.e_flops": FRACTION, "scan.e_bw": FRACTION, "scan.t_fixed_s": SECONDS,
+            "scan.chunk_step_s": SECONDS}
 
 
 FAMILY = Family("linear_attention", ("gdn_perf.parquet", "mamba2_perf.parquet"), rows, predict, params)

@@ -2,8 +2,8 @@
 
 Collector facts (ai-dynamo/aiconfigurator collector/<framework>/collect_gemm.py): latency in ms
 per call; fp8 rows time the runtime's whole fp8 linear, which quantises the bf16 activation
-dynamically inside the timed region (per tensor: an absmax reduction then a quantise pass; per
-128-column block, "fp8_block": one fused per-token-group pass that also writes the scales).
+inside the timed region (per tensor: see PER_TENSOR_INPUT; per 128-column block, "fp8_block":
+one fused per-token-group pass that also writes the scales).
 Weight-only rows (int4_wo, int8_wo, sq) are left to the weight-only kernel model. vLLM 0.24's
 block-fp8 rows are not mapped: they take 57-177 us even at 16 x 1024 x 1024, where the same
 table's bf16 and per-tensor fp8 rows take 3-5 us, so they time host dispatch, not the kernel.
@@ -51,10 +51,23 @@ def rows(raw: pd.DataFrame, runtime: str) -> pd.DataFrame:
     return finish(frame, _SHAPE)
 
 
-def activation_quant(m, k, scaling: str) -> list[Elementwise]:
-    """Dynamic quantisation of the bf16 activation an fp8 linear runs before its GEMM."""
+#: How each runtime's per-tensor fp8 linear scales its bf16 input (collector/<framework>/
+#: collect_gemm.py): vLLM's is built with activation_scheme="static" (one quantise pass with a
+#: given scale); TensorRT-LLM's QuantAlgo.FP8 Linear gets no input scale and quantises
+#: dynamically (zero the scale, reduce the absmax into it, quantise: three kernels); SGLang's is
+#: taken as dynamic (absmax, quantise).
+PER_TENSOR_INPUT = {"vllm": "static", "tensorrt-llm": "dynamic_zeroed"}
+
+
+def activation_quant(m, k, scaling: str, runtime: str = "") -> list[Elementwise]:
+    """Quantisation of the bf16 activation an fp8 linear runs before its GEMM."""
+    quantize = Elementwise("quantize_fp8", 2.0 * m * k, m * k)
     if scaling == "tensor":
-        return [Elementwise("absmax", 2.0 * m * k, 4.0), Elementwise("quantize_fp8", 2.0 * m * k, m * k)]
+        kind = PER_TENSOR_INPUT.get(runtime, "dynamic")
+        if kind == "static":
+            return [quantize]
+        absmax = [Elementwise("absmax", 2.0 * m * k, 4.0), quantize]
+        return [Elementwise("scale_init", 0.0, 4.0), *absmax] if kind == "dynamic_zeroed" else absmax
     if scaling == "block":
         return [Elementwise("quantize_fp8_block", 2.0 * m * k, m * k + 4.0 * m * k / QUANT_BLOCK)]
     return []
@@ -64,7 +77,7 @@ def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarra
     def ops(key, group):
         dtype, scaling = key
         m, n, k = arr(group, "m"), arr(group, "n"), arr(group, "k")
-        return [Gemm(m, n, k, dtype), *activation_quant(m, k, scaling)]
+        return [Gemm(m, n, k, dtype), *activation_quant(m, k, scaling, runtime)]
 
     return grouped_time(hw, frame, ("dtype", "scaling"), ops)
 

@@ -54,14 +54,18 @@ def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarra
     def ops(key, group):
         dtype, scaling, gated, hidden, inter, experts, topk = key
         t = arr(group, "num_tokens")
-        moe = MoE(t, int(hidden), int(inter), int(experts), int(topk), bool(gated), dtype)
-        return [moe.without_router(), *activation_quant(t, float(hidden), scaling)]
+        moe = MoE(t, int(hidden), int(inter), int(experts), int(topk), bool(gated), dtype,
+                  weight_scaling="tensor" if scaling == "tensor" else "block")
+        return [moe.without_router(), *activation_quant(t, float(hidden), scaling, runtime)]
 
     return grouped_time(hw, frame, _GROUP, ops)
 
 
 def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
-    return {"moe.grouped_gemm_e": FRACTION, "moe.t_fixed_s": SECONDS}
+    paths = {"tensor": "moe.per_tensor_fp8", "block": "moe.block_fp8"}  # own kernel paths
+    scaling = str(frame["scaling"].iloc[0])
+    prefix = paths[scaling] if scaling in paths and (frame["scaling"] == scaling).all() else "moe"
+    return {f"{prefix}.grouped_gemm_e": FRACTION, f"{prefix}.t_fixed_s": SECONDS}
 
 
 FAMILY = Family("moe", ("moe_perf.parquet",), rows, predict, params)
