@@ -55,8 +55,8 @@ def main() -> None:
     print("source (S16: vLLM 0.30, Qwen3-8B on one H100 SXM in a GCP a3 VM), not to this sweep. What")
     print("is left at concurrency 1 is most likely host speed: measured TTFT minus perfsim's kernels is")
     print("~19 ms on this L4 machine but ~7-10 ms for short prompts on the H100 one, and one constant per")
-    print("runtime cannot express two hosts. The TTFT misses grow with concurrency: the real server")
-    print("queues prefills longer than the simulated one.")
+    print("runtime cannot express two hosts; the miss shrinks as queueing behind other prefills,")
+    print("which the simulator does model, takes a larger share of TTFT.")
 
 
 if __name__ == "__main__":
