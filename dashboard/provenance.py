@@ -12,22 +12,31 @@ from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.runtime import RuntimeProfile
 
 
-def device(hw: HardwareProfile) -> dict:
-    """Efficiency provenance of a device profile: calibrated (when, from which microbenchmarks)
-    or the profile's documented priors."""
+def device(hw: HardwareProfile, runtime_id: str | None = None) -> dict:
+    """Efficiency provenance of a device profile under a runtime: calibrated on the device (when,
+    from which microbenchmarks), fitted to the runtime's measured kernel tables (the calibration
+    `HardwareProfile.for_runtime` applies), or the profile's documented priors."""
     cal = hw.calibration
     if cal.calibrated:
         return {"efficiencies": "calibrated", "date": cal.date, "microbenchmarks": list(cal.microbenchmarks),
                 "fitted": sorted(cal.fitted)}
+    tables = cal.runtimes.get(runtime_id) if runtime_id else None
+    if tables is not None:
+        return {"efficiencies": "tables", "runtime": runtime_id, "source": tables.source,
+                "fitted": sorted(tables.fitted)}
     return {"efficiencies": "priors", "note": "documented priors in the profile; not calibrated on a device"}
 
 
-def device_badge(hw: HardwareProfile) -> str:
-    """One line: ':green[calibrated ...]' or ':orange[priors ...]' (Streamlit colour markup)."""
-    info = device(hw)
+def device_badge(hw: HardwareProfile, runtime_id: str | None = None) -> str:
+    """One line: ':green[calibrated ...]', ':blue[tables ...]' or ':orange[priors ...]' (Streamlit
+    colour markup)."""
+    info = device(hw, runtime_id)
     if info["efficiencies"] == "calibrated":
         benches = ", ".join(info["microbenchmarks"][:3]) or "microbenchmarks"
         return f":green-badge[calibrated] {hw.id} efficiencies fitted {info['date'] or ''} from {benches}"
+    if info["efficiencies"] == "tables":
+        return (f":blue-badge[measured kernels] {hw.id} efficiencies fitted to {runtime_id}'s kernels "
+                f"({len(info['fitted'])} figures; {info['source']})")
     return f":orange-badge[priors] {hw.id} efficiencies are documented priors (no calibration run)"
 
 
@@ -87,7 +96,8 @@ def benchmark(frame: pd.DataFrame) -> str:
 
 def summary(setup) -> dict:
     """Everything the export records about where its numbers come from."""
-    return {"perfsim_version": perfsim.__version__, "device": device(setup.hardware),
+    runtime_id = setup.runtime.id if setup.runtime is not None else None
+    return {"perfsim_version": perfsim.__version__, "device": device(setup.hardware, runtime_id),
             "runtime": runtime(setup.runtime, setup.hardware),
             "model": {"id": setup.model.id, "applied_transforms": [
                 str(t) for t in getattr(setup.model, "applied_transforms", None) or []]}}

@@ -54,7 +54,7 @@ def headline(setup: Setup, base: ReadySetup | None = None) -> perfsim.RequestRes
     cols[3].metric(f"Memory (of {gb(report.usable_bytes)})", gb(report.total_bytes), delta=delta,
                    delta_color="inverse",
                    help="weights, KV cache, state, activations and runtime reserve, per GPU")
-    badges = (provenance.device_badge(setup.hardware),
+    badges = (provenance.device_badge(setup.hardware, setup.runtime.id if setup.runtime else None),
               provenance.runtime_badge(setup.runtime, setup.hardware),
               f":gray-badge[perfsim {perfsim.__version__}]")
     st.markdown(" · ".join(badges))

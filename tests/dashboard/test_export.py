@@ -34,7 +34,8 @@ def test_export_carries_version_inputs_provenance_and_every_tab():
     data = json.loads(payload(setup, result, {"batch": 2, **state}, state))
     assert data["format"] == FORMAT and data["perfsim_version"] == perfsim.__version__
     assert data["inputs"]["batch"] == 2 and data["results"]["ttft_s"] == result.ttft_s
-    assert data["provenance"]["device"]["efficiencies"] in ("priors", "calibrated")
+    assert data["provenance"]["device"]["efficiencies"] == "tables"  # H100 under vLLM: its measured kernels
+    assert data["provenance"]["device"]["runtime"] == "vllm"
     assert data["provenance"]["runtime"]["runtime"] == "vllm"
     assert set(data["provenance"]["runtime"]["host_costs"]) <= {"per_step", "per_seq_per_step",
                                                                 "per_kernel_eager", "per_draft_step",
@@ -46,3 +47,17 @@ def test_export_carries_version_inputs_provenance_and_every_tab():
     assert {r["design"] for r in tabs["frontier"]["rows"]} == {"qwen3-1.7b", "qwen3-8b"}
     assert all(r["accuracy_kind"] in ("measured", "estimated") for r in tabs["frontier"]["rows"])
     assert len(tabs["serving"]["timeline"]["time_s"]) > 0 and "ttft_p50_s" in tabs["serving"]["summary"]
+
+
+@pytest.mark.parametrize(("hw", "runtime", "badge"), [
+    ("h100-sxm", "vllm", "measured kernels"), ("h100-sxm", None, "priors"), ("l4", "vllm", "priors"),
+])
+def test_device_badge_names_what_prices_the_kernels(hw, runtime, badge):
+    """Under a runtime whose measured kernel tables calibrated the profile, the badge says so (the
+    calibration HardwareProfile.for_runtime applies); elsewhere the documented priors."""
+    from perfsim.dashboard.provenance import device_badge
+
+    profile = perfsim.load_hardware(hw)
+    assert f"[{badge}]" in device_badge(profile, runtime)
+    if runtime and runtime in profile.calibration.runtimes:
+        assert profile.for_runtime(runtime) is not profile
