@@ -101,6 +101,17 @@ class IterationCosts:
         """Durations of consecutive decode-only iterations at the given mean contexts."""
         return np.interp(mean_contexts, self.context_grid, self._decode_rows[batch])
 
+    def decode_sizes(self, batches: np.ndarray, mean_contexts: np.ndarray) -> np.ndarray:
+        """Durations of consecutive decode-only iterations whose batch changes (np.interp per
+        iteration along its batch's row of the table, vectorised)."""
+        grid = self.context_grid
+        c = np.clip(mean_contexts, grid[0], grid[-1])
+        j = np.clip(np.searchsorted(grid, c, side="right") - 1, 0, grid.size - 2)
+        w = (c - grid[j]) / (grid[j + 1] - grid[j])
+        rows = self.decode_table[np.asarray(batches, dtype=np.int64)]
+        picked = np.take_along_axis(rows, np.stack([j, j + 1], axis=1), axis=1)
+        return picked[:, 0] * (1 - w) + picked[:, 1] * w
+
     def prefill_chunk(self, tokens: int, past: int) -> float:
         """Prefill attention/scan kernels of one chunk (exact in length, linear in past)."""
         j = min(max(bisect_right(self._past_list, past) - 1, 0), len(self._past_list) - 2)

@@ -25,6 +25,7 @@ from perfsim.sim.metrics import Recorder
 from perfsim.sim.requests import Request
 from perfsim.sim.running import RunningSet
 from perfsim.sim.scheduler import Queues, registered_schedulers
+from perfsim.sim.stretch import accept_until_done, batches_and_contexts, running_mask
 
 #: Longest decode stretch advanced as one event (bounds the per-stretch arrays).
 MAX_STRETCH = 4096
@@ -37,8 +38,10 @@ class Replica:
 
     def __init__(self, env: simpy.Environment, index: int, config: EngineConfig, kv: KVCache,
                  costs: IterationCosts, strategy: DecodingStrategy, recorder: Recorder,
-                 rng: np.random.Generator):
+                 rng: np.random.Generator, *, offline: bool = False):
         self.env, self.index, self.config, self.kv, self.costs = env, index, config, kv, costs
+        #: An offline batch (no client waits on a finish): sampled stretches run past finishes.
+        self.offline = offline
         self.strategy, self.recorder, self.rng = strategy, recorder, rng
         assert config.max_num_seqs is not None and config.max_batched_tokens is not None  # resolved
         self.running = RunningSet(config.max_num_seqs)
@@ -80,18 +83,23 @@ class Replica:
                 context = int(rs.computed[:k].sum()) / batch if batch else 0.0
             else:
                 context = int(rs.computed[:k] @ plan.decoding) / batch if batch else 0.0
-            stretch, accepted = 1, None
+            stretch, accepted, active = 1, None, None
             if batch == k and not plan.chunks and not plan.preempted:
                 if self.deterministic:
                     stretch = self._reserve_stretch(k)
+                elif self.offline and not q.waiting:
+                    stretch, accepted, active = self._reserve_stretch_to_the_end(k)
                 else:
                     stretch, accepted = self._reserve_sampled_stretch(k)
             if stretch > 1:
-                if accepted is None:
-                    contexts = context + np.arange(stretch)
+                if active is not None:
+                    sizes, contexts = batches_and_contexts(rs.computed[:k], accepted, active)
+                    durations = self.costs.decode_sizes(sizes, contexts) + overhead
+                elif accepted is None:
+                    durations = self.costs.decode_run(batch, context + np.arange(stretch)) + overhead
                 else:
                     contexts = context + np.concatenate([[0.0], accepted[:, : stretch - 1].mean(axis=0)])
-                durations = self.costs.decode_run(batch, contexts) + overhead
+                    durations = self.costs.decode_run(batch, contexts) + overhead
                 ends = np.cumsum(durations)
                 self._stretching = True
                 done = stretch
@@ -103,7 +111,8 @@ class Replica:
                 self._stretching = False
                 tokens = np.full(k, done) if accepted is None else accepted[:, done - 1]
                 trim = done < stretch or accepted is not None
-                self._commit(plan, tokens, durations[:done], start, trim=trim)
+                self._commit(plan, tokens, durations[:done], start, trim=trim,
+                             active=None if active is None else active[:, :done])
             else:
                 chunks = [(n, int(rs.computed[i])) for i, n in plan.chunks]
                 duration = self.costs.mixed(batch, context, chunks) + overhead
@@ -149,6 +158,22 @@ class Replica:
                         lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
         return m, accepted
 
+    def _reserve_stretch_to_the_end(self, k: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """An offline batch's sampled stretch (perfsim.sim.stretch): draw up to MAX_SAMPLED tokens
+        ahead and run until every request has finished, the draws end or KV runs short. Returns
+        the iterations, each request's cumulative tokens and which requests run each iteration."""
+        rs, kv, q = self.running, self.kv, self.costs.query_tokens
+        remaining = rs.output[:k] - rs.generated[:k]
+        longest = int(remaining.max())
+        horizon = max(1, min(longest, 2 * int(longest / self.mean_tokens) + 4, MAX_STRETCH,
+                             max(2, MAX_SAMPLED // k)))
+        drawn = self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon)
+        accepted, finish = accept_until_done(drawn, remaining)
+        computed = rs.computed[:k]
+        m = self._grant(k, min(int(finish.max()) + 1, horizon),
+                        lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
+        return m, accepted, running_mask(finish, m)
+
     def _grant(self, k: int, m: int, blocks_at) -> int:
         """Shorten a stretch of m iterations until the KV blocks its last iteration needs
         (`blocks_at(n)` per request, n >= 2) are free, and reserve them. The scheduler already
@@ -172,13 +197,17 @@ class Replica:
             held += grow
         return m
 
-    def _commit(self, plan, tokens: np.ndarray, durations: np.ndarray, start: float, trim: bool) -> None:
+    def _commit(self, plan, tokens: np.ndarray, durations: np.ndarray, start: float, trim: bool,
+                active: np.ndarray | None = None) -> None:
         """Apply `tokens` per running position (zero where not decoding; summed over the
         iterations in `durations`) and the prefill chunks. `trim` gives back blocks reserved for
-        tokens that were not kept (rejected drafts, a stretch cut short by an arrival)."""
+        tokens that were not kept (rejected drafts, a stretch cut short by an arrival). `active`
+        (requests x iterations) marks a stretch that ran past finishes: each request's gaps, last
+        token and finish keep the time of the iterations it ran."""
         now, kv, rs = self.env.now, self.kv, self.running
         k, batch = plan.decoding.size, plan.decodes
         finished: list[int] = []
+        finish_s: dict[int, float] = {}  # finishes earlier than now (a stretch past finishes)
         for i, n in plan.chunks:
             rs.computed[i] += n
             if rs.computed[i] == rs.prompt[i] + rs.generated[i]:  # (re)filled: sample a token
@@ -207,21 +236,29 @@ class Replica:
                 finished = sorted(set(finished).union(done.tolist()))
             last = rs.last_token_s[:k]
             first_end = start + durations[0]  # each request's first gap runs from its last token
-            if batch == k:
+            if active is not None:
+                ends = start + np.cumsum(durations)
+                ran = active.sum(axis=1)  # iterations each request ran (>= 1)
                 self.recorder.token_gaps(first_end - last)
-                last[:] = now
+                self.recorder.token_gaps_counted(durations[1:], active[:, 1:].sum(axis=0))
+                last[:] = ends[ran - 1]
+                finish_s = {i: float(last[i]) for i in finished}
             else:
-                self.recorder.token_gaps(first_end - last[plan.decoding])
-                last[plan.decoding] = now
-            self.recorder.token_gaps(durations[1:], batch)
+                if batch == k:
+                    self.recorder.token_gaps(first_end - last)
+                    last[:] = now
+                else:
+                    self.recorder.token_gaps(first_end - last[plan.decoding])
+                    last[plan.decoding] = now
+                self.recorder.token_gaps(durations[1:], batch)
         self.recorder.iterations += durations.size
         self.recorder.trace(self.index, start, now - start, batch, len(plan.chunks),
                             int(tokens.sum()) if batch else 0)
         if finished:
-            for request in rs.remove(finished):
+            for i, request in zip(finished, rs.remove(finished), strict=True):
                 kv.release(request.blocks)
                 request.blocks = 0
                 self.outstanding -= 1
-                self.recorder.finished(request, now)
+                self.recorder.finished(request, finish_s.get(i, now))
                 if request.on_finish is not None:
                     request.on_finish(request)

@@ -65,6 +65,11 @@ class Recorder:
         elif gaps_s.size:
             np.add.at(self.itl_counts, np.searchsorted(ITL_EDGES_S, gaps_s), repeats)
 
+    def token_gaps_counted(self, gaps_s: np.ndarray, counts: np.ndarray) -> None:
+        """Inter-token latencies where gap j was seen by counts[j] requests (one iteration each)."""
+        if gaps_s.size:
+            np.add.at(self.itl_counts, np.searchsorted(ITL_EDGES_S, gaps_s), counts)
+
     def sample(self, now: float, replica: int, running: int, waiting: int, kv_used: float,
                batch_tokens: int) -> None:
         self._calls += 1

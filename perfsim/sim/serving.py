@@ -114,8 +114,8 @@ def simulate_serving(model, hw, workload: Workload, engine: EngineConfig | None 
                         warmup=getattr(workload, "warmup_requests", 0))  # clients.ClosedLoop
     rng = np.random.default_rng(seed)
     children = rng.spawn(replicas + 1)  # the workload's stream does not depend on replicas
-    fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1])
-             for i in range(replicas)]
+    fleet = [Replica(env, i, config, pools[i], costs, strategy, recorder, children[i + 1],
+                     offline=workload.offline) for i in range(replicas)]
     api_server_s = 0.0 if workload.offline or config.api_server_s is None else config.api_server_s
     frontends = [Frontend(env, replica, api_server_s) for replica in fleet]
     total, step = workload.num_requests, max(workload.num_requests // 100, 1)
