@@ -40,6 +40,8 @@ class StepBuilder:
         self.ep = getattr(execution, "expert_parallel", 1)
         self.expert_load_imbalance = getattr(execution, "expert_load_imbalance", 1.0)
         self.moe_ep_every_copy = getattr(execution, "moe_ep_every_copy", False)
+        #: "auto" (custom one-/two-shot kernels where faster) or "ring" (NCCL alone)
+        self.allreduce_algorithm = "auto" if getattr(execution, "custom_allreduce", True) else "ring"
         if self.ep > 1 and not has_experts(model):
             raise PerfsimInputError(
                 f"expert_parallel {self.ep} needs a model with MoE layers, and {model.id} has none; "
@@ -73,7 +75,11 @@ class StepBuilder:
     def allreduce(self) -> list[Kernel]:
         if self.tp == 1:
             return []
-        return [Kernel("allreduce", AllReduce(self.t * self.h * self.ab, self.tp), TOKEN)]
+        return [Kernel("allreduce", self.allreduce_op(self.t * self.h * self.ab), TOKEN)]
+
+    def allreduce_op(self, bytes_per_gpu) -> AllReduce:
+        """The tensor-parallel all-reduce of `bytes_per_gpu`, with the engine's algorithm choice."""
+        return AllReduce(bytes_per_gpu, self.tp, self.allreduce_algorithm)
 
     def conv(self, channels: int, kernel: int) -> Elementwise:
         """Depthwise causal conv over `channels`, reading and writing each sequence's conv state."""

@@ -20,7 +20,7 @@ from perfsim.errors import PerfsimInputError
 from perfsim.layers.base import TOKEN, Kernel, LayerKind, ParamCount, register_layer
 from perfsim.layers.builder import StepBuilder
 from perfsim.layers.mlp import ffn_kernels, mlp_params
-from perfsim.ops import AllReduce, MoE
+from perfsim.ops import MoE
 from perfsim.spec.base import GATED_ACTIVATIONS, Activation, PosInt, _Strict
 
 
@@ -86,7 +86,7 @@ class MoEKind(LayerKind):
         # expert-parallel combine in the latent width when nothing else needs a reduction in h
         latent_combine = b.ep > 1 and bool(spec.latent_dim) and not spec.num_shared_experts
         if latent_combine:
-            out.append(Kernel("ep_combine", AllReduce(b.t * width * b.ab, b.tp), TOKEN))
+            out.append(Kernel("ep_combine", b.allreduce_op(b.t * width * b.ab), TOKEN))
         if spec.latent_dim:
             out.append(Kernel("latent_up", b.gemm(b.t, b.h, spec.latent_dim), TOKEN))
         if spec.num_shared_experts:
@@ -95,7 +95,7 @@ class MoEKind(LayerKind):
         if latent_combine:
             return out
         if b.ep > 1:
-            return [*out, Kernel("ep_combine", AllReduce(b.t * b.h * b.ab, b.tp), TOKEN)]
+            return [*out, Kernel("ep_combine", b.allreduce_op(b.t * b.h * b.ab), TOKEN)]
         return out + b.allreduce()
 
 

@@ -10,7 +10,10 @@ synchronisation (`comm.allreduce_latency_s`, measured by a calibration; the link
 Two-shot is priced only where t0 is measured: with the link latency alone it would undercut the
 ring at every size, which the uncalibrated end-to-end checks (fidelity_trtllm.py) do not support.
 NCCL alone (`algorithm="ring"`) has only the ring; measured, its small-message time is one
-synchronisation plus a step per peer (`comm.ring_step_s`, aiconfigurator-core nccl tables).
+synchronisation plus a step per peer (`comm.ring_step_s`, aiconfigurator-core nccl tables). On
+PCIe-only parts with more than two GPUs the custom kernels are not available (they read peers'
+memory directly; vLLM disables its custom all-reduce there), so the ring is used whatever the
+runtime asks.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ class AllReduce(Op):
         t0 = link.latency_s if eff.allreduce_latency_s is None else eff.allreduce_latency_s
         hops = 2 * (n - 1) * link.latency_s if eff.ring_step_s is None else t0 + (n - 1) * eff.ring_step_s
         ring = self.cost().bytes / bw + hops
-        if self.algorithm == "ring":
+        # custom one-/two-shot kernels read every peer's buffer directly: they need NVLink, or at
+        # most two GPUs on PCIe (vLLM turns its custom all-reduce off on more PCIe-only GPUs)
+        if self.algorithm == "ring" or (hw.interconnect.scale_up is None and n > 2):
             return np.where(np.asarray(self.bytes_per_gpu) > 0, ring, 0.0)
         one_shot = (n - 1) * self.bytes_per_gpu / bw + t0
         t = np.minimum(ring, one_shot)

@@ -40,6 +40,10 @@ class Execution:
     #: other ranks' experts masked (a runtime's `kernels.moe_expert_parallel: every_copy`, vLLM's
     #: Triton path) instead of only its own copies.
     moe_ep_every_copy: bool = False
+    #: The engine's tensor-parallel all-reduce may use a custom one-/two-shot kernel where it is
+    #: faster (a runtime's `kernels.allreduce: one_shot_custom`; vLLM, SGLang, TensorRT-LLM); False:
+    #: NCCL's ring alone (`nccl_ring`). Custom kernels need NVLink or at most two PCIe GPUs.
+    custom_allreduce: bool = True
     #: Engine work per step outside kernels (scheduling, sampling sync); engine-specific.
     host_overhead_per_step_s: float = 0.0
     #: Host time to enqueue one kernel in eager mode; None uses the hardware profile's raw launch
@@ -68,7 +72,7 @@ class Execution:
             raise PerfsimInputError(f"Execution.tensor_parallel must be an integer from 1 to "
                                     f"{MAX_TENSOR_PARALLEL} (got {tp!r}).")
         self._check_expert_parallel()
-        for flag in ("cuda_graphs", "moe_ep_every_copy"):
+        for flag in ("cuda_graphs", "moe_ep_every_copy", "custom_allreduce"):
             if not isinstance(getattr(self, flag), bool):
                 raise PerfsimInputError(f"Execution.{flag} must be True or False "
                                         f"(got {getattr(self, flag)!r}).")
@@ -124,6 +128,7 @@ class Execution:
             host_per_draft_step_s=cost(r.host.per_draft_step) or 0.0,
             host_per_drafted_token_s=cost(r.host.per_drafted_token) or 0.0,
             moe_ep_every_copy=r.kernels.moe_expert_parallel == "every_copy",
+            custom_allreduce=r.kernels.allreduce == "one_shot_custom",
         )
         execution = replace(execution, **overrides)
         execution.check_kernels(hw)

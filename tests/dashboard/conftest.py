@@ -146,6 +146,23 @@ def page_metrics(page) -> dict[str, str]:
     return dict(page.evaluate(_METRICS_JS))
 
 
+#: Label -> delta text of every metric that shows a delta, read per metric container in one pass.
+_DELTAS_JS = """() => Object.fromEntries([...document.querySelectorAll("[data-testid='stMetric']")]
+    .map(m => [m.querySelector("[data-testid='stMetricLabel']"), m.querySelector("[data-testid='stMetricDelta']")])
+    .filter(([label, delta]) => label && delta)
+    .map(([label, delta]) => [label.innerText.trim(), delta.innerText.trim()]))"""
+
+
+def page_deltas(page, labels) -> dict[str, str]:
+    """Metric label -> delta text for `labels`, once the app is idle and each of them shows one
+    (a rerun repaints metrics one by one: reading mid-repaint paired labels with stale deltas)."""
+    page.wait_for_function(f"""() => {{
+        const deltas = ({_DELTAS_JS})();
+        return document.querySelector({IDLE!r}) !== null && {list(labels)!r}.every(l => l in deltas);
+    }}""")
+    return page.evaluate(_DELTAS_JS)
+
+
 @pytest.fixture
 def web():
-    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, HEADLINE=HEADLINE, metrics=page_metrics)
+    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, HEADLINE=HEADLINE, metrics=page_metrics, deltas=page_deltas)

@@ -141,10 +141,8 @@ def test_pinned_baseline_shows_the_deltas_of_perfsim_compare(browser, server, we
     model.click()
     model.fill("llama-3.1-8b")
     page.get_by_role("option", name="llama-3.1-8b", exact=True).click()
-    page.wait_for_selector("[data-testid='stMetricDelta']")
-    page.wait_for_selector(IDLE)
-    deltas = dict(zip(page.locator("[data-testid='stMetricLabel']").all_inner_texts()[:4],
-                      page.locator("[data-testid='stMetricDelta']").all_inner_texts()[:4], strict=True))
+    page.wait_for_function("document.body.innerText.includes('llama-3.1-8b on h100-sxm')")
+    deltas = web.deltas(page, ("TTFT", "TPOT"))
     table = perfsim.compare("qwen3-8b", "llama-3.1-8b", "h100-sxm", prompt_len=1024, output_len=256)
     ratio = table.set_index("metric")["variant_over_base"]
     assert deltas["TTFT"].strip() == f"{(ratio['TTFT at batch 1'] - 1) * 100:+,.1f} % vs baseline"

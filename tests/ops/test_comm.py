@@ -47,3 +47,19 @@ def test_nccl_ring_pays_a_step_per_peer(h100, gpus):
     ring = 2 * (gpus - 1) / gpus * nbytes / bw + 6e-6 + (gpus - 1) * 1.5e-6
     assert kernel_time(nccl, AllReduce(nbytes, gpus, "ring")) == pytest.approx(ring, rel=1e-12)
     assert kernel_time(nccl, AllReduce(nbytes, gpus)) < ring  # a custom kernel's one-shot is faster
+
+
+@pytest.mark.parametrize("gpus", [4, 8])
+def test_pcie_only_parts_run_the_ring_whatever_the_engine_asks(gpus):
+    """Custom one-/two-shot kernels read every peer's buffer directly: with no NVLink and more than
+    two GPUs they are not available, so `auto` prices NCCL's ring."""
+    import perfsim
+
+    l40s = perfsim.load_hardware("l40s")
+    assert l40s.interconnect.scale_up is None
+    sizes = np.geomspace(1e3, 1e8, 12)
+    auto = kernel_time(l40s, AllReduce(sizes, gpus))
+    assert np.array_equal(auto, kernel_time(l40s, AllReduce(sizes, gpus, "ring")))
+    two = kernel_time(l40s, AllReduce(sizes, 2))
+    assert (two <= kernel_time(l40s, AllReduce(sizes, 2, "ring"))).all()
+    assert (two < kernel_time(l40s, AllReduce(sizes, 2, "ring")))[:4].all()  # one-shot at small sizes

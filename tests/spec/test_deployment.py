@@ -149,3 +149,26 @@ def test_a_runtime_keeps_the_explicit_expert_parallelism():
                                                                  expert_load_imbalance=1.5))
     assert (resolved.tensor_parallel, resolved.expert_parallel, resolved.expert_load_imbalance) == (8, 4, 1.5)
     assert resolved.runtime_id == "vllm"
+
+
+@pytest.mark.parametrize(("runtime", "custom"), [("vllm", True), ("sglang", True), ("tensorrt-llm", True),
+                                                 ("hf-transformers", False), ("trt-autodeploy", False)])
+def test_the_runtime_chooses_custom_all_reduce_or_nccl_alone(runtime, custom):
+    hw = perfsim.load_hardware("h100-sxm")
+    assert Execution.of(perfsim.load_runtime(runtime), hw).custom_allreduce is custom
+
+
+def test_nccl_alone_prices_the_ring_on_nvlink_where_custom_kernels_are_faster():
+    """On NVLink at decode sizes the custom one-shot kernel beats the ring, so an engine that uses
+    NCCL alone pays more per tensor-parallel step."""
+    custom = perfsim.decode_step("llama-3.1-70b", "h100-sxm", 1, 1024, runtime=None,
+                                 execution=Execution(tensor_parallel=8))
+    nccl = perfsim.decode_step("llama-3.1-70b", "h100-sxm", 1, 1024, runtime=None,
+                               execution=Execution(tensor_parallel=8, custom_allreduce=False))
+    assert nccl.latency_s > custom.latency_s
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_custom_allreduce_must_be_a_bool(bad):
+    with pytest.raises(PerfsimInputError, match="custom_allreduce"):
+        Execution(custom_allreduce=bad)
