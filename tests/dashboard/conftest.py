@@ -148,7 +148,8 @@ def page_metrics(page) -> dict[str, str]:
 
 #: Label -> delta text of every metric that shows a delta, read per metric container in one pass.
 _DELTAS_JS = """() => Object.fromEntries([...document.querySelectorAll("[data-testid='stMetric']")]
-    .map(m => [m.querySelector("[data-testid='stMetricLabel']"), m.querySelector("[data-testid='stMetricDelta']")])
+    .map(m => [m.querySelector("[data-testid='stMetricLabel']"),
+               m.querySelector("[data-testid='stMetricDelta']")])
     .filter(([label, delta]) => label && delta)
     .map(([label, delta]) => [label.innerText.trim(), delta.innerText.trim()]))"""
 
@@ -165,4 +166,5 @@ def page_deltas(page, labels) -> dict[str, str]:
 
 @pytest.fixture
 def web():
-    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, HEADLINE=HEADLINE, metrics=page_metrics, deltas=page_deltas)
+    return SimpleNamespace(FLAGS=FLAGS, IDLE=IDLE, HEADLINE=HEADLINE, metrics=page_metrics,
+                           deltas=page_deltas)
