@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -189,22 +190,11 @@ class StepPlan:
         return foot
 
     def max_batch(self, foot: Footprint, context: int, chunk: int | None) -> int:
-        key = (foot, context, chunk)
-        value = self._max_batch.get(key)
-        if value is None:
-            if len(self._max_batch) >= MAX_MEMO:
-                self._max_batch.clear()
-            value = self._max_batch[key] = int(foot.max_batch(context, chunk))
-        return value
+        return _memo(self._max_batch, (foot, context, chunk), lambda: int(foot.max_batch(context, chunk)))
 
     def max_context(self, foot: Footprint, batch: int, chunk: int | None) -> int:
-        key = (foot, batch, chunk)
-        value = self._max_context.get(key)
-        if value is None:
-            if len(self._max_context) >= MAX_MEMO:
-                self._max_context.clear()
-            value = self._max_context[key] = foot.max_context(batch, self.model.max_context_len, chunk)
-        return value
+        return _memo(self._max_context, (foot, batch, chunk),
+                     lambda: foot.max_context(batch, self.model.max_context_len, chunk))
 
     def memory(self, batch: int, context_len: int, *, tensor_parallel: int = 1,
                prefill_chunk_tokens: int | None = None, draft: ModelSpec | None = None,
@@ -281,6 +271,16 @@ class PlanCache:
     def clear(self) -> None:
         self._plans.clear()
         self._last = (None, None, None, None)
+
+
+def _memo(table: dict, key: tuple, compute: Callable[[], int]) -> int:
+    """table[key], computed on a miss; the table is emptied when it reaches MAX_MEMO entries."""
+    value = table.get(key)
+    if value is None:
+        if len(table) >= MAX_MEMO:
+            table.clear()
+        value = table[key] = compute()
+    return value
 
 
 def _frozen(spec: object) -> bool:

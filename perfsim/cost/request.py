@@ -84,21 +84,21 @@ class RequestResult:
         self.memory  # noqa: B018
         return dict(self.__dict__)
 
+    def _forced(self, field: str, kind: type):
+        """`field`'s value, built once from its recipe (a zero-argument callable) when first read."""
+        value = getattr(self, field)
+        if not isinstance(value, kind):
+            value = value()
+            object.__setattr__(self, field, value)
+        return value
+
     @property
     def memory(self) -> MemoryReport:
-        report = self._memory
-        if not isinstance(report, MemoryReport):
-            report = report()  # type: ignore[operator]
-            object.__setattr__(self, "_memory", report)
-        return report
+        return self._forced("_memory", MemoryReport)
 
     @property
     def decode(self) -> StepResult:
-        step = self._decode
-        if not isinstance(step, StepResult):
-            step = step()  # type: ignore[operator]
-            object.__setattr__(self, "_decode", step)
-        return step
+        return self._forced("_decode", StepResult)
 
     @property
     def requests_per_s(self) -> float:

@@ -136,12 +136,9 @@ class Replica:
         """For strategies that finalise a random number of tokens per iteration: draw the tokens
         of the next iterations up front, run until the first request finishes or KV runs short,
         and reserve the blocks. Returns the iterations and each request's cumulative tokens."""
-        rs, kv, q = self.running, self.kv, self.costs.query_tokens
+        rs = self.running
         remaining = rs.output[:k] - rs.generated[:k]
-        fewest = int(remaining.min())
-        # a stretch may end early without bias (the draws are i.i.d.; the next stretch draws anew),
-        # so draw about twice the iterations the closest request needs on average, not its worst case
-        horizon = min(fewest, 2 * int(fewest / self.mean_tokens) + 4, MAX_STRETCH, max(2, MAX_SAMPLED // k))
+        horizon = self._horizon(k, int(remaining.min()))
         if horizon <= 1:
             return 1, None
         drawn = self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon)
@@ -152,27 +149,31 @@ class Replica:
         accepted = np.cumsum(drawn[:, : last + 1], axis=1)
         reached = (accepted >= remaining[:, None]).any(axis=0)
         first = int(reached.argmax()) if reached.any() else horizon - 1
-        computed = rs.computed[:k]
-        # iteration n (1-based) writes its k+1 query slots after the tokens of the n-1 before it
-        m = self._grant(k, first + 1,
-                        lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
-        return m, accepted
+        return self._grant_sampled(k, first + 1, accepted), accepted
 
     def _reserve_stretch_to_the_end(self, k: int) -> tuple[int, np.ndarray, np.ndarray]:
         """An offline batch's sampled stretch (perfsim.sim.stretch): draw up to MAX_SAMPLED tokens
         ahead and run until every request has finished, the draws end or KV runs short. Returns
         the iterations, each request's cumulative tokens and which requests run each iteration."""
-        rs, kv, q = self.running, self.kv, self.costs.query_tokens
+        rs = self.running
         remaining = rs.output[:k] - rs.generated[:k]
-        longest = int(remaining.max())
-        horizon = max(1, min(longest, 2 * int(longest / self.mean_tokens) + 4, MAX_STRETCH,
-                             max(2, MAX_SAMPLED // k)))
+        horizon = max(1, self._horizon(k, int(remaining.max())))
         drawn = self.strategy.sample_tokens(self.rng, k * horizon).reshape(k, horizon)
         accepted, finish = accept_until_done(drawn, remaining)
-        computed = rs.computed[:k]
-        m = self._grant(k, min(int(finish.max()) + 1, horizon),
-                        lambda n: kv.blocks_for_many(computed + accepted[:, n - 2] + q))
+        m = self._grant_sampled(k, min(int(finish.max()) + 1, horizon), accepted)
         return m, accepted, running_mask(finish, m)
+
+    def _horizon(self, k: int, tokens: int) -> int:
+        """Iterations to draw for a request with `tokens` left: a stretch may end early without bias
+        (the draws are i.i.d.; the next stretch draws anew), so about twice what it needs on
+        average, not its worst case, and at most MAX_SAMPLED draws in all."""
+        return min(tokens, 2 * int(tokens / self.mean_tokens) + 4, MAX_STRETCH, max(2, MAX_SAMPLED // k))
+
+    def _grant_sampled(self, k: int, m: int, accepted: np.ndarray) -> int:
+        """_grant for a sampled stretch: iteration n (1-based) writes its query slots after the
+        tokens the n-1 iterations before it accepted."""
+        computed, q = self.running.computed[:k], self.costs.query_tokens
+        return self._grant(k, m, lambda n: self.kv.blocks_for_many(computed + accepted[:, n - 2] + q))
 
     def _grant(self, k: int, m: int, blocks_at) -> int:
         """Shorten a stretch of m iterations until the KV blocks its last iteration needs
