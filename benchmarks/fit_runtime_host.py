@@ -3,7 +3,9 @@
 Every usable row is priced with perfsim's kernel-only prediction (decode_step / prefill / generate
 under the runtime's kernels, CUDA graphs as the row ran, host costs 0); the gap to the measured
 time is fitted per runtime as per_step + per_seq_per_step x running sequences (+ per_kernel_eager
-x kernels launched, for eager rows; + per_request for a TTFT measured through an API server) by
+x kernels launched, for eager rows; + per_kernel_ungraphed x kernels of steps above the runtime's
+CUDA-graph capture size, for rows run with graphs; + per_request for a TTFT measured through an
+API server) by
 non-negative least squares on relative error, then refined
 on perfsim's own predictor, whose eager launch model overlaps host enqueue with device work
 (perfsim.calibration.host). Rows are split as runtime_measurements.md suggests: fit rows fit,
@@ -35,8 +37,17 @@ DATA = ROOT / "benchmarks" / "data"
 #: A fit row whose kernel-only price exceeds the measurement by more than this factor says
 #: nothing about host cost (which is >= 0); it is set aside with the reason.
 OVERSHOOT = 1.10
-FITTED = ("per_step", "per_seq_per_step", "per_kernel_eager", "per_request")
+FITTED = ("per_step", "per_seq_per_step", "per_kernel_eager", "per_kernel_ungraphed", "per_request")
 __all__ = ["load_rows", "main", "run"]
+
+
+def candidates(fit_rows) -> tuple[str, ...]:
+    """FITTED, less per_kernel_ungraphed where every fit row carries it: without rows whose steps
+    all replay graphs to pin per_step and per_request, it would trade with them (3 Jetson e2e rows
+    put everything on it); such a runtime keeps the value it has (its own or its base's)."""
+    if fit_rows and all(r.x("per_kernel_ungraphed") for r in fit_rows):
+        return tuple(p for p in FITTED if p != "per_kernel_ungraphed")
+    return FITTED
 
 
 def run(csv_path: Path, runtimes: list[str]):
@@ -70,10 +81,10 @@ def run(csv_path: Path, runtimes: list[str]):
 
         def predictor(row, values, priced=priced):
             """perfsim's own prediction (eager launch recurrence; per-kernel cost None -> the
-            profile's raw launch cost when it is not fitted)."""
+            profile's raw launch cost when it is not fitted; the ungraphed one -> the runtime's)."""
             return priced[row.key].total_s({"per_kernel_eager": None, **values})[0]
 
-        res = fit_runtime(fit_rows, val_rows, FITTED, predictor=predictor)
+        res = fit_runtime(fit_rows, val_rows, candidates(fit_rows), predictor=predictor)
         values = dict(res.fit.values)
         check = {}
         for p, _ in fit.get(rt, []) + val.get(rt, []):

@@ -21,6 +21,8 @@ from host_fit.rows import (
 )
 from perfsim import Execution
 from perfsim.calibration.host import HostRow
+from perfsim.cost.graph import StepBatch
+from perfsim.cost.launch import LaunchModel
 from perfsim.errors import PerfsimInputError
 
 
@@ -50,18 +52,27 @@ class Priced:
                 "host_overhead_per_step_s": host.get("per_step", 0.0),
                 "host_per_seq_per_step_s": host.get("per_seq_per_step", 0.0),
                 "host_per_kernel_s": host.get("per_kernel_eager", 0.0 if not host else None),
+                # not fitted here: the runtime's own (inherited through `base:`, or unset: per_kernel_eager)
+                "host_per_kernel_ungraphed_s": host.get(
+                    "per_kernel_ungraphed", 0.0 if not host else self.base.host_per_kernel_ungraphed_s
+                ),
             }
         )
         feats = {"per_step": 1.0, "per_seq_per_step": float(self.batch)}
+        launch = LaunchModel.of(self.hw, ex)
+        prefill_graphed = launch.graphed(StepBatch(prefill_seqs=self.batch, prefill_tokens=self.prompt))
+        decode_graphed = launch.graphed(StepBatch(decode_seqs=self.batch, decode_context=self.context))
         req = host.get("per_request", 0.0)
         if self.kind == "decode":
             step = perfsim.decode_step(
                 self.model, self.hw, self.batch, self.context, execution=ex, runtime=None
             )
             t, kernels = step.latency_s, step.kernels
+            ungraphed = 0.0 if decode_graphed else float(kernels)
         elif self.kind == "prefill":
             step = perfsim.prefill(self.model, self.hw, self.batch, self.prompt, execution=ex, runtime=None)
             t, kernels = step.latency_s + req * self.serving, step.kernels
+            ungraphed = 0.0 if prefill_graphed else float(kernels)
             feats["per_request"] = float(self.serving)
         else:  # e2e seconds per output token of one request
             g = perfsim.generate(
@@ -70,9 +81,15 @@ class Priced:
             n = self.output
             t = (g.e2e_s + req * self.serving) / n
             kernels = (g.prefill.kernels + (n - 1) * g.decode.kernels) / n
+            ungraphed = (
+                (0 if prefill_graphed else g.prefill.kernels)
+                + (0 if decode_graphed else (n - 1) * g.decode.kernels)
+            ) / n
             feats["per_request"] = float(self.serving) / n
         if not self.graphs:
             feats["per_kernel_eager"] = float(kernels)
+        elif ungraphed:  # steps above the runtime's CUDA-graph capture size launch every kernel
+            feats["per_kernel_ungraphed"] = float(ungraphed)
         return t, feats
 
 

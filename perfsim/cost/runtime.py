@@ -71,10 +71,10 @@ def resolve_execution(runtime: RuntimeLike, hw: HardwareProfile,
 
 def resolve_deployment(runtime: RuntimeLike, hw: HardwareProfile,
                        execution: Execution | None = None) -> tuple[HardwareProfile, Execution]:
-    """(the device priced with the runtime's kernel calibration when its profile has one, the
-    resolved Execution): what every front door prices a prediction under."""
+    """(the device priced with the runtime's kernel calibration when its profile has one (a `base:`
+    runtime's is its base's), the resolved Execution): what every front door prices under."""
     resolved = resolve_execution(runtime, hw, execution)
-    return hw.for_runtime(resolved.runtime_id), resolved
+    return hw.for_runtime(resolved.calibration_id), resolved
 
 
 def vllm_batch_defaults(hw: HardwareProfile) -> tuple[int, int]:

@@ -114,17 +114,29 @@ def step_latency(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execut
     a request's decode iterations, one batch over an array of contexts, from its tables)."""
     execution = execution or Execution()
     plan = _plan(model, hw, execution)
+    seqs = batch.decode_seqs + batch.prefill_seqs
+    graphed = plan.launch.graphed(batch)
+    launch = plan.launch if np.ndim(graphed) else plan.launch.at(batch)
+    if not launch.summable:  # kernels enqueued in order by the host
+        return plan.launch.priced_s(_timed(model, hw, batch, execution, plan), plan.sequence, batch)[0]
     tabulated = plan.tables.decode_contexts(batch)
     if tabulated is not None:
-        return plan.launch.summed_s(tabulated[0], tabulated[1], batch.decode_seqs)
+        return launch.summed_s(tabulated[0], tabulated[1], batch.decode_seqs)
     start = time.perf_counter()
-    timed = timed_kernels(build_step(model, batch, execution), hw, plan)
+    timed = _timed(model, hw, batch, execution, plan)
     if plan.tables.usable:  # summed in the tables' order (the same bits as a table read)
         gpu, _, _, launched = plan.tables.compose(timed, batch, costs=False)
-        latency = plan.launch.summed_s(gpu, launched, batch.decode_seqs + batch.prefill_seqs)
+        latency = launch.summed_s(gpu, launched, seqs)
         plan.tables.charge(time.perf_counter() - start)
+        if np.ndim(graphed):  # shapes on both sides of the capture limit
+            latency = np.where(graphed, latency, launch.ungraphed().summed_s(gpu, launched, seqs))
         return latency
-    return plan.launch.step_s(timed, plan.sequence, batch.decode_seqs + batch.prefill_seqs)[0]
+    return plan.launch.priced_s(timed, plan.sequence, batch)[0]
+
+
+def _timed(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execution: Execution,
+           plan: StepPlan) -> dict[str, list[TimedKernel]]:
+    return timed_kernels(build_step(model, batch, execution), hw, plan)
 
 
 def evaluate_step(
@@ -135,14 +147,15 @@ def evaluate_step(
     kernel; the breakdown is priced kernel by kernel when first asked for."""
     execution = execution or Execution()
     plan = _plan(model, hw, execution)
-    summed = plan.tables.scalar(batch)
+    launch = plan.launch.at(batch)
+    summed = plan.tables.scalar(batch) if launch.summable else None
     if summed is None:
         start = time.perf_counter()
         result = _priced_step(model, hw, batch, execution, plan)
         plan.tables.charge(time.perf_counter() - start)  # rent paid towards the missing tiles
         return result
     gpu, flops, moved, launched = summed
-    latency = float(plan.launch.summed_s(gpu, launched, batch.decode_seqs + batch.prefill_seqs))
+    latency = float(launch.summed_s(gpu, launched, batch.decode_seqs + batch.prefill_seqs))
     return StepResult(latency, gpu, latency - gpu, flops, moved, float(batch.tokens), int(round(launched)),
                       breakdown=lambda: _priced_step(model, hw, batch, execution, plan).breakdown)
 
@@ -152,11 +165,12 @@ def _priced_step(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execut
     """evaluate_step kernel by kernel through the plan's GEMM tables and op memo."""
     timed = timed_kernels(build_step(model, batch, execution), hw, plan)
     counts, seqs = plan.counts, batch.decode_seqs + batch.prefill_seqs
-    if plan.tables.usable:  # summed in the tables' order (the same bits as a table read)
+    launch = plan.launch.at(batch)
+    if plan.tables.usable and launch.summable:  # summed in the tables' order (the same bits)
         gpu, flops, moved, launched = plan.tables.compose(timed, batch)
-        latency, kernels = plan.launch.summed_s(gpu, launched, seqs), int(round(launched))
+        latency, kernels = launch.summed_s(gpu, launched, seqs), int(round(launched))
     else:
-        latency, gpu = plan.launch.step_s(timed, plan.sequence, seqs)
+        latency, gpu = launch.step_s(timed, plan.sequence, seqs)
         flops = moved = 0.0
         kernels = 0
         for sub, rows in timed.items():
@@ -178,8 +192,7 @@ def _priced_step(model: ModelSpec, hw: HardwareProfile, batch: StepBatch, execut
 # ---- the reference path: every kernel priced by its op on every call (parity tests) ---------
 def _latency(model: ModelSpec, hw: HardwareProfile, timed, execution: Execution, batch: StepBatch):
     """(step latency, summed device time) for scalar or array shapes."""
-    seqs = batch.decode_seqs + batch.prefill_seqs
-    return LaunchModel.of(hw, execution).step_s(timed, sublayer_sequence(model), seqs)
+    return LaunchModel.of(hw, execution).priced_s(timed, sublayer_sequence(model), batch)
 
 
 def _counts(model: ModelSpec, timed) -> dict[str, int]:

@@ -123,7 +123,10 @@ def _runtime_data(source: str, text: str, chain: tuple[str, ...]) -> dict:
         loop = " -> ".join((*seen, base_source))
         raise PerfsimInputError(f"{seen[0]}: field 'base' leads back to a file already in its chain "
                                 f"({loop}); a base chain must end at a runtime without `base:`.")
-    merged = _deep_merge(_runtime_data(base_source, base_text, seen), data)
+    base_data = _runtime_data(base_source, base_text, seen)
+    merged = _deep_merge(base_data, data)
+    if "calibration" not in data:  # it runs its base's kernels
+        merged["calibration"] = base_data.get("calibration") or base_data.get("id")
     if "id" not in data:
         merged["id"] = Path(source).name.removesuffix(".yaml").removesuffix(".yml")
     return merged

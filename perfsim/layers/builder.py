@@ -9,7 +9,7 @@ from typing import Any
 
 from perfsim.errors import PerfsimInputError
 from perfsim.layers.types import DECODE, PREFILL, TOKEN, Kernel
-from perfsim.ops import AllReduce, Elementwise, Gemm, Op
+from perfsim.ops import AllReduce, CausalConv1d, Elementwise, Gemm, Op
 from perfsim.units import DTYPE_BYTES
 
 
@@ -50,7 +50,8 @@ class StepBuilder:
         # Quantised activations (W8A8 FP8, FP4) exist only as GEMM inputs: the norm before a GEMM
         # writes them, the GEMM accumulates and writes bf16, and the residual stream, elementwise
         # kernels and TP all-reduces stay bf16 (TensorRT-LLM / ModelOpt FP8 recipe).
-        self.ab = max(DTYPE_BYTES[self.a], DTYPE_BYTES["bf16"])
+        self.a_stream = self.a if DTYPE_BYTES[self.a] >= DTYPE_BYTES["bf16"] else "bf16"
+        self.ab = DTYPE_BYTES[self.a_stream]
         self.wd = model.dtypes.weights
         self.h = model.hidden_size
         self.t = step.tokens
@@ -81,12 +82,14 @@ class StepBuilder:
         """The tensor-parallel all-reduce of `bytes_per_gpu`, with the engine's algorithm choice."""
         return AllReduce(bytes_per_gpu, self.tp, self.allreduce_algorithm)
 
-    def conv(self, channels: int, kernel: int) -> Elementwise:
-        """Depthwise causal conv over `channels`, reading and writing each sequence's conv state."""
-        s, cb = self.s, self.ab
-        state = (s.decode_seqs + s.prefill_seqs) * channels * max(kernel - 1, 0) * cb
-        return Elementwise("conv1d", self.t * channels * cb + state, self.t * channels * cb + state,
-                           flops=2.0 * self.t * channels * kernel)
+    def convs(self, channels: int, width: int) -> list[Kernel]:
+        """Depthwise causal conv over `channels` (perfsim.ops.CausalConv1d): a one-token state
+        update for the decode sequences and a stream over the prefill chunks, each its own kernel
+        with its own measured figures."""
+        s, a = self.s, self.a_stream
+        decode = CausalConv1d("decode", s.decode_seqs, s.decode_tokens, channels, width, a)
+        prefill = CausalConv1d("prefill", s.prefill_seqs, s.prefill_tokens, channels, width, a)
+        return [Kernel("conv1d_decode", decode, DECODE), Kernel("conv1d_prefill", prefill, PREFILL)]
 
     def scans(self, make: Callable[[str, object, object], Op]) -> list[Kernel]:
         """A recurrent scan for the decode sequences and one for the prefill chunks;

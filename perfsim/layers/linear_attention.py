@@ -69,7 +69,7 @@ class LinearAttentionKind(LayerKind):
 
         out = [b.pre_norm(), Kernel("in_proj", b.gemm(b.t, proj, b.h), TOKEN)]
         if spec.conv_kernel:
-            out.append(Kernel("conv1d", b.conv(2 * qk + v, spec.conv_kernel), TOKEN))
+            out += b.convs(2 * qk + v, spec.conv_kernel)
         return out + [
             *b.scans(make),
             Kernel("out_norm_gate", Elementwise("gated_norm", 2 * b.t * v * b.ab, b.t * v * b.ab), TOKEN),

@@ -72,7 +72,7 @@ class Mamba2Kind(LayerKind):
         return [
             b.pre_norm(),
             Kernel("in_proj", b.gemm(b.t, 2 * d_inner + bc + heads, b.h), TOKEN),
-            Kernel("conv1d", b.conv(d_inner + bc, spec.conv_kernel), TOKEN),
+            *b.convs(d_inner + bc, spec.conv_kernel),
             *b.scans(make),
             Kernel("gated_norm", Elementwise("gated_norm", 2 * b.t * d_inner * b.ab,
                                              b.t * d_inner * b.ab), TOKEN),

@@ -23,7 +23,8 @@ from typing import Literal
 
 from perfsim.layers.base import DECODE, PREFILL, TOKEN, Kernel, LayerKind, ParamCount, dense, register_layer
 from perfsim.layers.builder import StepBuilder
-from perfsim.ops import Attention, Elementwise
+from perfsim.ops import Elementwise
+from perfsim.ops.mla_attention import MLAAttention
 from perfsim.spec.base import PosInt, _Strict
 from perfsim.units import DTYPE_BYTES
 
@@ -91,26 +92,23 @@ class MLAKind(LayerKind):
                     Kernel("q_b_proj", b.gemm(t, hq * qk, q_lora), TOKEN)]
         decode_tokens = s.decode_seqs * s.decode_tokens
         # K/V decompressed for prefill are GEMM outputs: bf16 (or wider) whatever the activations
-        expanded = b.a if DTYPE_BYTES[b.a] >= DTYPE_BYTES["bf16"] else "bf16"
+        expanded = b.a_stream
+        dims = (rank, rope, nope, v)  # MLAAttention's latent and head widths, in field order
         return [
             b.pre_norm(),
             *proj,
             Kernel("rope_kv_write", Elementwise("rope", t * (hq * rope + lat) * ab,
                                                 t * hq * rope * ab + t * lat * kvb), TOKEN),
             Kernel("q_absorb", b.gemm(decode_tokens, rank, nope, hq), DECODE),
-            Kernel("attn_decode", Attention("decode", s.decode_seqs, s.decode_tokens,
-                                            s.decode_context + s.decode_tokens, num_heads=hq,
-                                            num_kv_heads=1, head_dim=lat, v_head_dim=rank, shared_kv=True,
-                                            dtype=b.a, kv_dtype=b.m.dtypes.kv_cache,
-                                            impl=b.attention_impl["decode"]), DECODE),
+            Kernel("attn_decode", MLAAttention("decode", s.decode_seqs, s.decode_tokens,
+                                               s.decode_context + s.decode_tokens, hq, True, *dims,
+                                               dtype=b.a, kv_dtype=b.m.dtypes.kv_cache), DECODE),
             Kernel("v_absorb", b.gemm(decode_tokens, v, rank, hq), DECODE),
             Kernel("kv_b_proj", b.gemm(s.prefill_seqs * (s.prefill_past + s.prefill_tokens),
                                        hq * (nope + v), rank), PREFILL),
-            Kernel("attn_prefill", Attention("prefill", s.prefill_seqs, s.prefill_tokens,
-                                             s.prefill_past + s.prefill_tokens, num_heads=hq,
-                                             num_kv_heads=hq, head_dim=qk, v_head_dim=v,
-                                             causal=s.prefill_causal, dtype=b.a, kv_dtype=expanded,
-                                             impl=b.attention_impl["prefill"]),
+            Kernel("attn_prefill", MLAAttention("prefill", s.prefill_seqs, s.prefill_tokens,
+                                                s.prefill_past + s.prefill_tokens, hq, False, *dims,
+                                                dtype=b.a, kv_dtype=expanded, causal=s.prefill_causal),
                    PREFILL),
             Kernel("o_proj", b.gemm(t, b.h, hq * v), TOKEN),
             *b.allreduce(),

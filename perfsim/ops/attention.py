@@ -10,7 +10,10 @@ softmax exponential costs `softmax_cost_flops` matrix FLOPs on the special-funct
 head dim of 64 runs at about half the FLOP rate of 256; and decode pays `decode_item_s` per
 (sequence, KV head) work item, which dominates large batches of short contexts. An fp8 KV cache
 has figures of its own (`kv_fp8`), sliding windows pay for the key blocks their lower edge cuts,
-and short prompts pack a KV head's query heads into one tile.
+and short prompts pack a KV head's query heads into one tile. Decode kernels that serve a bounded
+group of query heads per KV pass (TensorRT-LLM's XQA, `decode_max_group`) run MHA and larger
+groups one query head per pass, re-reading each KV head; and XQA pays per split-KV CTA of the
+whole history, which sliding windows do not shorten.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ import numpy as np
 
 from perfsim.ops.base import Cost, Op, dominant, register_op
 from perfsim.units import DTYPE_BYTES
+
+#: TensorRT-LLM XQA's split-KV rule (decoderXQAConstants.h: kMinHistoryTokensPerBlock,
+#: kTargetWaveFactor): a CTA per 128 history tokens, at most 8 waves of CTAs over the SMs.
+SPLIT_TOKENS = 128.0
+TARGET_WAVES = 8.0
 
 
 def visible_keys(q_len, kv_len, window=None, causal=True):
@@ -156,13 +164,50 @@ class Attention(Op):
             u_kv = keys_per_query / (keys_per_query + _or(fp8 and fp8.kv_half, eff.kv_half))
             t_c = (flops + softmax) * padded / np.maximum(peak * u_wave * u_kv, 1.0)
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * hw.efficiency_in_use.memory.e_bw)
+        elif self._per_query_head(eff):
+            t_c, t_m = self._per_head_decode(hw, eff, fp8, cost, flops + softmax, peak)
         else:  # split-KV decoding keeps all SMs busy; the KV stream is the roof
             rows = np.maximum(self.q_len * self.num_heads / self.num_kv_heads, 1)
             padded = np.maximum(rows, eff.min_query_rows) / rows  # MMA tiles have >= M rows
             t_c = (flops * padded + softmax) / peak
             t_m = cost.bytes / (hw.memory.peak_bw_bytes_per_s * _or(fp8 and fp8.decode_e_bw, eff.decode_e_bw))
             t_m = t_m + _or(fp8 and fp8.decode_item_s, eff.decode_item_s) * self.batch * self.num_kv_heads
+        if self.phase == "decode":
+            t_m = t_m + self._split_ctas_s(hw, eff, fp8)
         return t_c, t_m, eff.t_fixed_s + self._query_quant_s(hw, fp8)
+
+    def _split_ctas_s(self, hw, eff, fp8):
+        """Split-KV CTAs of a kernel that splits the whole history, not the window: TensorRT-LLM's
+        XQA gives each sequence one CTA per SPLIT_TOKENS of history up to TARGET_WAVES waves of
+        the SMs, and each costs `decode_split_cta_s` even when a sliding window leaves it no keys
+        (measured: window-128 decode over 4k-128k tokens is ~20 us slower than over 128)."""
+        if eff.decode_split_cta_s is None:
+            return 0.0
+        cta_s = _or(fp8 and fp8.decode_split_cta_s, eff.decode_split_cta_s)
+        passes = self.num_heads if self._per_query_head(eff) else self.num_kv_heads
+        splits = np.ceil(np.asarray(self.kv_len, dtype=float) / SPLIT_TOKENS)
+        ctas = np.minimum(self.batch * passes * splits, TARGET_WAVES * hw.compute.sm_count)
+        return cta_s * ctas
+
+    def _per_query_head(self, eff) -> bool:
+        """Whether decode runs a pass per query head: the grouped kernel serves at most
+        `decode_max_group` query heads per KV head, and plain MHA runs the per-head kernel too."""
+        group = self.num_heads // self.num_kv_heads
+        plain = self.v_head_dim is None and not self.shared_kv  # MLA has kernels of its own
+        return plain and eff.decode_max_group is not None and (group == 1 or group > eff.decode_max_group)
+
+    def _per_head_decode(self, hw, eff, fp8, cost, work_flops, peak):
+        """One pass per (sequence, query head): no MMA row padding, each KV head read once from HBM
+        and again, mostly from L2, by each further query head of its group; a per-item cost. The
+        re-reads run at the kernel's element rate: an fp8 cache, converted element by element to
+        the attention dtype, re-reads no faster than that dtype's (measured: fp8 saves them nothing)."""
+        bw = hw.memory.peak_bw_bytes_per_s
+        kv_pass = self.batch * self._keys_read() * self.num_kv_heads * self.head_dim * 2.0
+        rereads = kv_pass * DTYPE_BYTES[self.dtype] * (self.num_heads / self.num_kv_heads - 1.0)
+        e_bw = _or(fp8 and fp8.decode_e_bw, eff.decode_e_bw)
+        t_m = cost.bytes / (bw * e_bw) + rereads / (bw * _or(eff.decode_reread_e_bw, eff.decode_e_bw))
+        item_s = _or(eff.decode_head_item_s, eff.decode_item_s)
+        return work_flops / peak, t_m + item_s * self.batch * self.num_heads
 
     def _query_quant_s(self, hw, fp8):
         """A separate kernel quantising the queries to fp8 (bf16 read, fp8 written), if the

@@ -29,7 +29,9 @@ class Gemm(Op):
     """C[m, n] = A[m, k] @ B[k, n]; `groups` independent GEMMs in one kernel (MoE experts).
 
     `weight_dtype` sizes B (weight-only quantisation); compute runs at the activation dtype's peak
-    unless both are the same low-precision type (fp8 x fp8 runs at the fp8 peak).
+    unless both are the same low-precision type (fp8 x fp8 runs at the fp8 peak). `mainloop_e`
+    scales that peak for kernels whose main loop is slower than the dense GEMM's (block-scaled fp8:
+    `gemm.block_scaled_e`; grouped MoE GEMMs: `moe.mainloop_e`).
     """
 
     m: float | np.ndarray
@@ -38,6 +40,7 @@ class Gemm(Op):
     dtype: str = "bf16"
     weight_dtype: str | None = None
     groups: float | np.ndarray = 1.0
+    mainloop_e: float = 1.0
 
     def cost(self) -> Cost:
         a = DTYPE_BYTES[self.dtype]
@@ -54,7 +57,7 @@ class Gemm(Op):
         eff = hw.efficiency_in_use.gemm
         n_sm = hw.compute.sm_count
         dt = self._compute_dtype()
-        peak = hw.peak_flops(dt) * eff.e_for(dt)
+        peak = hw.peak_flops(dt) * eff.e_for(dt) * self.mainloop_e
         peak /= _reference_utilisation(eff, n_sm)
         gemv = eff.e_bw if eff.gemv_e_bw is None else eff.gemv_e_bw
         bw = hw.memory.peak_bw_bytes_per_s * np.where(self.m <= 1, gemv, eff.e_bw)
@@ -63,7 +66,7 @@ class Gemm(Op):
         best = best_c = best_m = np.inf
         if self._weight_only():
             best, best_c, best_m = skinny_terms(self, hw, peak, bw)
-        else:
+        elif dt != "fp8":  # fp8 x fp8 products have no CUDA-core GEMV: the tiled kernel runs
             best, best_c, best_m = gemv_terms(self, hw, bw)
         for tile_m, tile_n, tile_eff in eff.tiles:
             tiles = g * np.ceil(m / tile_m) * np.ceil(n / tile_n)
@@ -73,7 +76,8 @@ class Gemm(Op):
                 u = _utilisation(tiles, split, k, n_sm, eff.k_half)
                 t_c = padded_flops / np.maximum(peak * tile_eff * u, 1.0)
                 # split-K partial sums are written and re-read in fp32
-                t_m = (cost.bytes + (split - 1) * 2.0 * g * m * n * 4.0) / bw
+                reach = _bw_reach(eff, tiles * split, n_sm)
+                t_m = (cost.bytes + (split - 1) * 2.0 * g * m * n * 4.0) / (bw * reach)
                 t = np.maximum(t_c, t_m)
                 better = t < best
                 best = np.where(better, t, best)
@@ -106,6 +110,13 @@ def _utilisation(tiles, split, k, n_sm, k_half):
     u_wave = ctas / np.maximum(np.ceil(ctas / n_sm) * n_sm, n_sm)
     k_slice = k / split
     return u_wave * k_slice / (k_slice + k_half)
+
+
+def _bw_reach(eff, ctas, n_sm: int):
+    """Fraction of the bandwidth roof `ctas` concurrent CTAs can pull (GemmEfficiency.cta_bw_share)."""
+    if eff.cta_bw_share is None:
+        return 1.0
+    return np.minimum(1.0, np.maximum(ctas, 1.0) * eff.cta_bw_share / n_sm)  # an empty GEMM still divides
 
 
 def _reference_utilisation(eff, n_sm: int) -> float:

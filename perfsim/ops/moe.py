@@ -73,17 +73,17 @@ class MoE(Op):
     #: How fp8 expert weights are scaled ("tensor" or "block"); per-tensor fp8 experts may run on
     #: a kernel path of their own (hardware efficiency `moe.per_tensor_fp8`).
     weight_scaling: str = "block"
+    #: The fused-MoE kernel (perfsim.spec.gemm_figures.MOE_RUNNERS): "fused", the runtime's
+    #: default, or a runner with figures of its own (`moe.flashinfer_cutlass`).
+    runner: str = "fused"
 
     kernels = 7  # router, top-k, permute, grouped up, activation, grouped down, combine
 
-    def sub_ops(self) -> list[Op]:
+    def sub_ops(self, mainloop_e: float = 1.0) -> list[Op]:
+        """The module's kernels; the grouped GEMMs' main loops at `mainloop_e` of the dense peak."""
         t, h, f = self.num_tokens, self.hidden_size, self.expert_intermediate_size
         a = DTYPE_BYTES[self.dtype]
-        if self.expert_parallel > 1:
-            copies, touched = busiest_rank(t, self.num_experts, self.top_k, self.expert_parallel,
-                                           self.load_imbalance)
-        else:
-            copies, touched = t * self.top_k, experts_touched(t, self.num_experts, self.top_k)
+        copies, touched = self._copies_touched()
         rows = copies / np.maximum(touched, 1e-9)  # tokens per touched expert
         up = f * (2 if self.gated else 1)
         # rows the elementwise kernels walk: this rank's copies, or every copy (masked kernels)
@@ -98,11 +98,18 @@ class MoE(Op):
             *router,
             Elementwise("topk", t * self.num_experts * 4.0, t * self.top_k * 8.0),
             Elementwise("permute", routed, routed),
-            Gemm(rows, up, h, self.dtype, wd, groups=touched),
+            Gemm(rows, up, h, self.dtype, wd, groups=touched, mainloop_e=mainloop_e),
             Elementwise("activation", walked * up * a, walked * f * a + zeros),
-            Gemm(rows, h, f, self.dtype, wd, groups=touched),
+            Gemm(rows, h, f, self.dtype, wd, groups=touched, mainloop_e=mainloop_e),
             Elementwise("combine", routed + t * h * a, t * h * a),
         ]
+
+    def _copies_touched(self):
+        """(token copies, distinct experts touched) on this GPU (the busiest one under EP)."""
+        t = self.num_tokens
+        if self.expert_parallel > 1:
+            return busiest_rank(t, self.num_experts, self.top_k, self.expert_parallel, self.load_imbalance)
+        return t * self.top_k, experts_touched(t, self.num_experts, self.top_k)
 
     def cost(self) -> Cost:
         total = Cost(0.0, 0.0)
@@ -114,16 +121,17 @@ class MoE(Op):
         return replace(self, router=False)
 
     def time(self, hw):
-        """Sub-op times, grouped GEMMs at the profile's grouped-GEMM efficiency, plus the
-        module's fixed cost where there are tokens."""
+        """Sub-op times, grouped GEMMs at the path's grouped-GEMM and main-loop efficiencies, plus
+        the module's fixed cost and a cost per expert touched where there are tokens."""
         fp8 = "fp8" in (self.dtype, self.weight_dtype)
-        grouped_e, fixed_s = hw.efficiency_in_use.moe.path(self.weight_scaling if fp8 else "none")
-        ops = self.sub_ops()
+        path = hw.efficiency_in_use.moe.path(self.weight_scaling if fp8 else "none", self.runner)
+        ops = self.sub_ops(path.mainloop_e)
         total = 0.0
         for i, op in enumerate(ops):
             grouped = isinstance(op, Gemm) and not (self.router and i == 0)
-            total = total + (op.time(hw) / grouped_e if grouped else op.time(hw))
-        return total + np.where(np.asarray(self.num_tokens) > 0, fixed_s, 0.0)
+            total = total + (op.time(hw) / path.grouped_gemm_e if grouped else op.time(hw))
+        per_module = path.t_fixed_s + path.expert_s * self._copies_touched()[1]
+        return total + np.where(np.asarray(self.num_tokens) > 0, per_module, 0.0)
 
     def bound(self, hw) -> str:
         ops = self.sub_ops()

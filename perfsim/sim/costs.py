@@ -20,7 +20,9 @@ are priced as separate kernels. The short-conv kernels of Mamba/linear-attention
 one conv state per sequence; the token table carries one, so a mixed step misses the others'
 (about 1e-4 of the step). Each kernel's wall time comes from the predictor's launch model
 (`perfsim.cost.step.LaunchModel.kernel_s`): with eager launches max(device time, host enqueue
-time), the queue-drained limit of its launch recurrence.
+time), the queue-drained limit of its launch recurrence. Where the runtime's graphs stop at a
+capture size (or skip prefill), a mixed iteration they do not cover (LaunchModel.graphed_at, the one
+place that decides) is priced from device seconds and kernels summed apart (perfsim.sim.ungraphed).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 from perfsim.cost.graph import StepBatch
 from perfsim.cost.step import LaunchModel, kernel_times, step_latency
 from perfsim.decoding import DecodingStrategy
-from perfsim.layers import KernelRole
+from perfsim.sim.ungraphed import UngraphedMixes, part_of
 from perfsim.spec.deployment import Execution
 from perfsim.spec.hardware import HardwareProfile
 from perfsim.spec.model import ModelSpec
@@ -81,6 +83,10 @@ class IterationCosts:
                                              (self.chunk_grid.size, self.past_grid.size)).copy()
         self._prefill_rows = self.prefill_table.tolist()
         self._past_list = self.past_grid.tolist()
+        self._ungraphed = UngraphedMixes(
+            model, hw, strategy, execution, self._launch, tokens=tokens, rows=rows, chunk=chunk,
+            context_grid=self.context_grid, past_grid=self.past_grid, decode_table=self.decode_table,
+        ) if self._launch.limited else None
 
     def _sum(self, step: StepBatch, part: str) -> np.ndarray:
         total = 0.0
@@ -128,6 +134,9 @@ class IterationCosts:
         t_d = int(batch * self.query_tokens)
         r_d = int(round(batch * self._rows_per_seq))
         new = sum(c for c, _ in chunks)
+        if self._ungraphed is not None and not self._launch.graphed_at(t_d + new, batch + len(chunks), new):
+            t = self._ungraphed.mixed(batch, mean_context, t_d, r_d, chunks)
+            return float(t + self._launch.host_per_seq_per_step_s * len(chunks))
         t += self.token_table[t_d + new] - self.token_table[t_d]
         t += self.row_table[r_d + len(chunks)] - self.row_table[r_d]
         for tokens, past in chunks:
@@ -135,9 +144,4 @@ class IterationCosts:
         return float(t + self._launch.host_per_seq_per_step_s * len(chunks))
 
 
-def _part_of(role: KernelRole) -> str:
-    """The cost table a kernel belongs to ('token', 'rows', 'decode', 'prefill'), from the role its
-    layer kind gave it; anything that is not a KernelRole is an error, never priced per token."""
-    if type(role) is not KernelRole:
-        raise TypeError(f"kernel role {role!r} is not a perfsim.layers.KernelRole")
-    return role.value
+_part_of = part_of  # (the name the layer registry tests read)

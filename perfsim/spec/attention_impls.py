@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from perfsim.errors import PerfsimInputError
+from perfsim.spec.mla_figures import MLAFigures
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -25,7 +26,10 @@ Fraction = Annotated[float, Field(gt=0, le=1.1)]
 Phase = Literal["prefill", "decode"]
 #: The field that holds each phase's own figure.
 _PHASE_FIELD = {"prefill": "prefill_e", "decode": "decode_e_bw"}
-_TILING = ("tile_q", "kv_half", "t_fixed_s", "min_query_rows", "softmax_cost_flops", "decode_item_s")
+_TILING = ("tile_q", "kv_half", "t_fixed_s", "min_query_rows", "softmax_cost_flops", "decode_item_s",
+           "decode_max_group", "decode_head_item_s", "decode_reread_e_bw", "decode_split_cta_s")
+#: Re-reads of a KV head other passes just streamed are served from L2, above HBM's rate.
+Reread = Annotated[float, Field(gt=0, le=4.0)]
 
 
 class _Strict(BaseModel):
@@ -47,6 +51,10 @@ class ImplementationFigures(_Strict):
     min_query_rows: Annotated[int, Field(ge=1)] | None = None
     softmax_cost_flops: NonNegative | None = None
     decode_item_s: NonNegative | None = None
+    decode_max_group: Annotated[int, Field(ge=1)] | None = None
+    decode_head_item_s: NonNegative | None = None
+    decode_reread_e_bw: Reread | None = None
+    decode_split_cta_s: NonNegative | None = None
 
     @field_validator("prefill_e")
     @classmethod
@@ -81,6 +89,8 @@ class KvFp8Figures(_Strict):
     #: Memory efficiency of a separate pass quantising the query to fp8 before the kernel (read
     #: the attention dtype, write one byte per element); None: no such pass (fused in the kernel).
     query_quant_e_bw: Fraction | None = None
+    #: Decode seconds per split-KV CTA with an fp8 cache (see AttentionEfficiency).
+    decode_split_cta_s: NonNegative | None = None
 
 
 class AttentionEfficiency(_Strict):
@@ -104,8 +114,25 @@ class AttentionEfficiency(_Strict):
     #: Decode: seconds per (sequence, KV head) work item beyond its KV stream (page-table walk,
     #: split-KV partial results and their combine); dominates large batches of short contexts.
     decode_item_s: NonNegative = 0.0
+    #: Decode: most query heads one pass over a KV head serves (TensorRT-LLM's XQA kernels: 32,
+    #: `head_grp_size > 32` is refused in decoderXQAImplJIT/kernelUtils.cpp). A larger group, and
+    #: plain MHA, runs a per-query-head kernel (masked MHA) that streams its KV head once per query
+    #: head. None: one pass serves any group (FlashAttention/FlashInfer split-KV decode).
+    decode_max_group: Annotated[int, Field(ge=1)] | None = None
+    #: Seconds per (sequence, query head) work item of that per-query-head kernel; None:
+    #: decode_item_s.
+    decode_head_item_s: NonNegative | None = None
+    #: Rate of the per-query-head kernel's repeated reads of a KV head (all but the first pass,
+    #: mostly L2 hits) as a fraction of HBM peak; None: decode_e_bw (each pass from HBM).
+    decode_reread_e_bw: Reread | None = None
+    #: Decode seconds per split-KV CTA of a kernel that splits the whole KV history (not just a
+    #: sliding window's keys) into CTAs (TensorRT-LLM XQA; see perfsim.ops.attention); None: no
+    #: such term (the split cost is inside decode_item_s and the KV stream).
+    decode_split_cta_s: NonNegative | None = None
     #: Figures that differ when the KV cache is fp8.
     kv_fp8: KvFp8Figures = Field(default_factory=KvFp8Figures)
+    #: Multi-head latent attention's own kernels (perfsim.spec.mla_figures).
+    mla: MLAFigures = Field(default_factory=MLAFigures)
     #: Other implementations this device has figures for, keyed by name (runtimes choose one).
     implementations: dict[str, ImplementationFigures] = Field(default_factory=dict)
     _resolved: dict = PrivateAttr(default_factory=dict)

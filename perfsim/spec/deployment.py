@@ -9,7 +9,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 from perfsim.errors import PerfsimInputError
-from perfsim.io.limits import MAX_HOST_COST_S, MAX_TENSOR_PARALLEL
+from perfsim.io.limits import MAX_BATCHED_TOKENS, MAX_HOST_COST_S, MAX_TENSOR_PARALLEL
 
 if TYPE_CHECKING:
     from perfsim.spec.attention_impls import Phase
@@ -58,12 +58,24 @@ class Execution:
     host_per_seq_per_step_s: float = 0.0
     #: The runtime this execution was resolved from (for messages), if any.
     runtime_id: str | None = None
+    #: Whose measured-kernel calibration prices the kernels (RuntimeProfile.calibration_id).
+    calibration_id: str | None = None
     #: Host work per speculative draft step when the drafter runs eagerly (proposer bookkeeping:
     #: input preparation, top-k, tree/mask building). Under CUDA graphs the k draft steps replay
     #: as one captured graph (SGLang's draft graph runner, vLLM's proposer graphs), so it is 0 there.
     host_per_draft_step_s: float = 0.0
     #: Host work per drafted token (sampling the draft distribution, bookkeeping per candidate).
     host_per_drafted_token_s: float = 0.0
+    #: Largest step that replays a CUDA graph (a runtime's `cuda_graphs.max_capture_size`), in
+    #: `cuda_graph_unit` ("tokens" or "seqs"); a bigger step runs its kernels without one. None:
+    #: every step replays (perfsim's runtime-free behaviour); 0: none does.
+    cuda_graph_max_size: int | None = None
+    cuda_graph_unit: str = "tokens"
+    #: Whether steps carrying prefill tokens may replay a graph (False: they never do).
+    cuda_graph_prefill: bool = True
+    #: Host time to enqueue one kernel of a step that runs without a graph while graphs are on
+    #: (vLLM: its torch.compile'd pieces); None: host_per_kernel_s.
+    host_per_kernel_ungraphed_s: float | None = None
 
     def __post_init__(self) -> None:
         """Types, finiteness and ranges, once, so no NaN, bool or string reaches the cost model."""
@@ -72,7 +84,8 @@ class Execution:
             raise PerfsimInputError(f"Execution.tensor_parallel must be an integer from 1 to "
                                     f"{MAX_TENSOR_PARALLEL} (got {tp!r}).")
         self._check_expert_parallel()
-        for flag in ("cuda_graphs", "moe_ep_every_copy", "custom_allreduce"):
+        self._check_graph_limit()
+        for flag in ("cuda_graphs", "moe_ep_every_copy", "custom_allreduce", "cuda_graph_prefill"):
             if not isinstance(getattr(self, flag), bool):
                 raise PerfsimInputError(f"Execution.{flag} must be True or False "
                                         f"(got {getattr(self, flag)!r}).")
@@ -83,9 +96,18 @@ class Execution:
                     and 0 <= value <= MAX_HOST_COST_S):
                 raise PerfsimInputError(f"Execution.{f.name} must be a number of seconds from 0 to "
                                         f"{MAX_HOST_COST_S:g} (got {value!r}).")
-            if f.name.endswith("_impl") or f.name == "runtime_id":
+            if f.name.endswith("_impl") or f.name in ("runtime_id", "calibration_id"):
                 if value is not None and not (isinstance(value, str) and value):
                     raise PerfsimInputError(f"Execution.{f.name} must be a name or None (got {value!r}).")
+
+    def _check_graph_limit(self) -> None:
+        size, unit = self.cuda_graph_max_size, self.cuda_graph_unit
+        if size is not None and (isinstance(size, bool) or not isinstance(size, Integral)
+                                 or not 0 <= size <= MAX_BATCHED_TOKENS):
+            raise PerfsimInputError(f"Execution.cuda_graph_max_size must be None or an integer from 0 to "
+                                    f"{MAX_BATCHED_TOKENS} (got {size!r}).")
+        if unit not in ("tokens", "seqs"):
+            raise PerfsimInputError(f"Execution.cuda_graph_unit must be 'tokens' or 'seqs' (got {unit!r}).")
 
     def _check_expert_parallel(self) -> None:
         tp, ep, skew = self.tensor_parallel, self.expert_parallel, self.expert_load_imbalance
@@ -125,10 +147,15 @@ class Execution:
             attention_decode_impl=r.kernels.attention_decode,
             host_per_seq_per_step_s=cost(r.host.per_seq_per_step) or 0.0,
             runtime_id=runtime.id,
+            calibration_id=runtime.calibration_id,
             host_per_draft_step_s=cost(r.host.per_draft_step) or 0.0,
             host_per_drafted_token_s=cost(r.host.per_drafted_token) or 0.0,
             moe_ep_every_copy=r.kernels.moe_expert_parallel == "every_copy",
             custom_allreduce=r.kernels.allreduce == "one_shot_custom",
+            cuda_graph_max_size=r.cuda_graphs.max_capture_size,
+            cuda_graph_unit=r.cuda_graphs.capture_unit,
+            cuda_graph_prefill=r.cuda_graphs.prefill,
+            host_per_kernel_ungraphed_s=cost(r.host.per_kernel_ungraphed),
         )
         execution = replace(execution, **overrides)
         execution.check_kernels(hw)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from perfsim.errors import PerfsimInputError
 from perfsim.spec.attention_impls import AttentionEfficiency
 from perfsim.spec.base import _Strict
 from perfsim.spec.calibration import Calibration, RuntimeCalibration, _mutable, efficiency_node
+from perfsim.spec.gemm_figures import GemmEfficiency, MoEEfficiency
 from perfsim.units import DTYPE_BYTES
 
 Positive = Annotated[float, Field(gt=0)]
@@ -78,47 +79,6 @@ class Power(_Strict):
     power_capped: bool = False
 
 
-class GemmEfficiency(_Strict):
-    """Wave-quantised GEMM model (hardware.md section 5): e_max x wave x k-pipeline utilisation."""
-
-    e_max: dict[str, Fraction]
-    #: Candidate CTA tiles [tile_m, tile_n, relative efficiency]; the kernel picks the fastest,
-    #: as cuBLAS heuristics do. Smaller tiles have lower arithmetic intensity per SMEM byte.
-    tiles: list[tuple[int, int, Fraction]]
-    k_half: Positive
-    #: Ramp-up, prologue/epilogue and inter-kernel gap of one GEMM kernel.
-    t_fixed_s: NonNegative
-    #: Streaming efficiency of operand loads when the GEMM is bandwidth-bound.
-    e_bw: Fraction
-    #: Streaming efficiency of single-row (M = 1) products, which BLAS libraries run as GEMV
-    #: kernels without operand packing (on CPUs about twice the tiled path's); None = e_bw.
-    gemv_e_bw: Fraction | None = None
-    max_split_k: Annotated[int, Field(ge=1)] = 8
-
-    @field_validator("e_max")
-    @classmethod
-    def _e_max(cls, e_max: dict[str, float]) -> dict[str, float]:
-        """A bf16 (or, on CPUs, fp32) entry: the efficiency every other dtype falls back to."""
-        if not {"bf16", "fp32"} & set(e_max):
-            raise ValueError("list a 'bf16' (or, for a CPU, 'fp32') efficiency; other dtypes fall back to it")
-        return e_max
-
-    def e_for(self, dtype: str) -> float:
-        """`dtype`'s large-GEMM efficiency, else bf16's (same tensor path), else fp32's."""
-        return self.e_max.get(dtype, self.e_max.get("bf16", self.e_max.get("fp32", 0.0)))
-
-    @field_validator("tiles")
-    @classmethod
-    def _tiles(cls, tiles: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-        """At least one tile, each side 1..4096 (a zero side divided by zero in wave quantisation)."""
-        if not tiles:
-            raise ValueError("list at least one tile [tile_m, tile_n, relative efficiency]")
-        for tile_m, tile_n, _ in tiles:
-            if not (1 <= tile_m <= 4096 and 1 <= tile_n <= 4096):
-                raise ValueError(f"tile sides must be from 1 to 4096 (got [{tile_m}, {tile_n}])")
-        return tiles
-
-
 class MemoryEfficiency(_Strict):
     e_bw: Fraction
     t_fixed_s: NonNegative
@@ -132,39 +92,22 @@ class ScanEfficiency(_Strict):
     t_fixed_s: NonNegative
     #: Latency of one step of the sequential inter-chunk state recurrence of a chunked prefill:
     #: with few (sequence, head) chains per SM the scan waits on this chain, not on FLOPs.
-    #: 0: no such floor (the prior for devices without measurements).
-    chunk_step_s: NonNegative = 0.0
+    #: None (the prior): one chunk's state-update products on one SM at `e_flops`; 0: no floor.
+    chunk_step_s: NonNegative | None = None
+    #: Per-SM seconds to start one (sequence, head) chain across the chunked prefill's kernels
+    #: (offsets, cumsum, WY prep, state pass, output): paid per chain however short the prompt.
+    #: 0: none (the prior for devices without measurements).
+    chain_setup_s: NonNegative = 0.0
     #: The one-token recurrent decode kernel (a fused state update, not the chunked prefill
     #: kernels): its own state-stream efficiency and fixed cost; None: the figures above.
     decode_e_bw: Fraction | None = None
     decode_t_fixed_s: NonNegative | None = None
-
-
-class MoEPathFigures(_Strict):
-    """A fused-MoE path's own figures; None: the module's shared ones."""
-
-    grouped_gemm_e: Fraction | None = None
-    t_fixed_s: NonNegative | None = None
-
-
-class MoEEfficiency(_Strict):
-    """Fused-MoE modules relative to the dense GEMM model: grouped GEMMs over ragged per-expert
-    token counts run below a dense GEMM of the same padded tiles, and the module adds its own
-    fixed cost (routing metadata, alignment). Defaults leave the dense model unchanged."""
-
-    grouped_gemm_e: Fraction = 1.0
-    t_fixed_s: NonNegative = 0.0
-    #: fp8 experts run kernel paths of their own (vLLM's per-tensor one: a Triton fused MoE
-    #: measured several times slower than its bf16 path; block-scaled: a scale per 128 x 128 block)
-    per_tensor_fp8: MoEPathFigures = Field(default_factory=MoEPathFigures)
-    block_fp8: MoEPathFigures = Field(default_factory=MoEPathFigures)
-
-    def path(self, scaling: str) -> tuple[float, float]:
-        """(grouped-GEMM efficiency, fixed cost) of experts with weights scaled per `scaling`
-        ("tensor", "block"; anything else: the shared figures)."""
-        own = {"tensor": self.per_tensor_fp8, "block": self.block_fp8}.get(scaling, MoEPathFigures())
-        return (self.grouped_gemm_e if own.grouped_gemm_e is None else own.grouped_gemm_e,
-                self.t_fixed_s if own.t_fixed_s is None else own.t_fixed_s)
+    #: Causal conv1d (perfsim.ops.causal_conv): the one-token decode update's own stream
+    #: efficiency and fixed cost (None: the memory figures), and the per-SM seconds per
+    #: (sequence, channel) row of the per-channel CUDA kernel (0: no such floor).
+    conv_decode_e_bw: Fraction | None = None
+    conv_decode_t_fixed_s: NonNegative | None = None
+    conv_row_s: NonNegative = 0.0
 
 
 class LaunchCosts(_Strict):
@@ -233,11 +176,13 @@ class HardwareProfile(_Strict):
             missing = [k.strip() for k in cite.split(",") if k.strip() not in self.sources]
             if missing:
                 raise ValueError(f"provenance '{path}' cites unknown source key(s) {missing}")
-        for path in self.calibration.fitted:
-            efficiency_node(self.efficiency.model_dump(), path)
-        for runtime in self.calibration.runtimes.values():
-            for path in runtime.fitted:
-                efficiency_node(self.efficiency.model_dump(), path)
+        # every calibration must apply to valid figures: a bad fitted value fails here, at load,
+        # not inside the first prediction priced with it
+        priors = self.efficiency.model_dump()
+        _with_fitted(priors, self.calibration.fitted, "calibration.fitted")
+        for rid, runtime in self.calibration.runtimes.items():
+            _with_fitted(priors, {**self.calibration.fitted, **runtime.fitted},
+                         f"calibration.runtimes.{rid}.fitted")
         return self
 
     def for_runtime(self, runtime_id: str | None) -> HardwareProfile:
@@ -277,17 +222,28 @@ class HardwareProfile(_Strict):
         """Priors with calibration.fitted applied on top (cached per profile instance)."""
         cached = self._efficiency_cache
         if cached is None:
-            data: dict[str, Any] = _mutable(self.efficiency.model_dump())
-            for path, value in self.calibration.fitted.items():
-                *parents, leaf = path.split(".")
-                target = efficiency_node(data, ".".join(parents)) if parents else data
-                if isinstance(target, list):
-                    target[int(leaf)] = value
-                else:
-                    target[leaf] = value
-            cached = Efficiency.model_validate(data)
+            cached = _with_fitted(self.efficiency.model_dump(), self.calibration.fitted, "calibration.fitted")
             self._efficiency_cache = cached
         return cached
+
+
+def _with_fitted(priors: dict[str, Any], fitted: dict[str, Any], where: str) -> Efficiency:
+    """The efficiency figures `priors` with the fitted values set; a ValueError naming `where` and
+    the bad path when a value is not a valid figure there."""
+    data: dict[str, Any] = _mutable(priors)
+    for path, value in fitted.items():
+        *parents, leaf = path.split(".")
+        target = efficiency_node(data, ".".join(parents)) if parents else data
+        if isinstance(target, list):
+            target[int(leaf)] = value
+        else:
+            target[leaf] = value
+    try:
+        return Efficiency.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        bad = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{where} sets '{bad}' to a value its field refuses: {first['msg']}") from None
 
 
 def _numeric_paths(data: object, prefix: str = "") -> list[str]:

@@ -25,6 +25,7 @@ Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Seqs = Annotated[int, Field(gt=0, le=MAX_SEQS)]
 Tokens = Annotated[int, Field(gt=0, le=MAX_BATCHED_TOKENS)]
 BlockTokens = Annotated[int, Field(gt=0, le=MAX_SIZE)]
+CaptureSize = Annotated[int, Field(gt=0, le=MAX_BATCHED_TOKENS)]
 
 AttentionImpl = Literal["fa2", "fa3", "flashinfer", "trtllm-fmha", "sdpa", "llama.cpp", "tvm"]
 GemmImpl = Literal["cublas", "cutlass", "llama.cpp", "tvm"]
@@ -65,9 +66,20 @@ class Kernels(_Strict):
 
 
 class CudaGraphs(_Strict):
+    """Which steps replay a captured graph. A step bigger than the largest capture size, in the
+    unit the engine compares (`capture_unit`), runs its kernels without one and pays
+    `host.per_kernel_ungraphed` per kernel (perfsim.cost.launch.LaunchModel.at)."""
+
     enabled: bool = True
-    #: Largest decode batch captured; bigger batches run eagerly.
-    max_capture_batch: Seqs = 512
+    #: Largest captured size, in `capture_unit`.
+    max_capture_size: CaptureSize = 512
+    #: What the engine compares with it: the step's tokens (vLLM V1 pads a step's scheduled
+    #: tokens, speculative verify slots and prefill chunks included; llama.cpp's ubatch) or its
+    #: sequences (SGLang's and TensorRT-LLM's decode batch size).
+    capture_unit: Literal["tokens", "seqs"] = "tokens"
+    #: Whether a step carrying prefill tokens may replay a graph (vLLM's piecewise graphs) or
+    #: always runs without one (SGLang's extend batches, TensorRT-LLM's context phase).
+    prefill: bool = True
 
 
 class Scheduler(_Strict):
@@ -87,12 +99,15 @@ class HostCosts(_Strict):
     """Host work that kernel physics does not contain. A per-step cost is paid once per engine
     iteration; `per_seq_per_step` scales with the running sequences (input preparation, sampling,
     detokenisation); `per_kernel_eager` is the enqueue cost of one kernel without CUDA graphs
-    (None: the hardware profile's raw launch cost); draft costs are per speculative draft step
+    (None: the hardware profile's raw launch cost); `per_kernel_ungraphed` is that cost in a step
+    above the largest capture size while graphs are on (vLLM runs its torch.compile'd pieces there,
+    not the eager modules; None: `per_kernel_eager`); draft costs are per speculative draft step
     and per drafted token; `per_request` is API-server work (HTTP, tokenising, IPC) per request."""
 
     per_step: HostCost | None = None
     per_seq_per_step: HostCost | None = None
     per_kernel_eager: HostCost | None = None
+    per_kernel_ungraphed: HostCost | None = None
     per_draft_step: HostCost | None = None
     per_drafted_token: HostCost | None = None
     per_request: HostCost | None = None
@@ -120,6 +135,10 @@ class RuntimeProfile(_Strict):
     scheduler: Scheduler = Scheduler()
     host: HostCosts = HostCosts()
     devices: dict[str, DeviceOverride] = Field(default_factory=dict)
+    #: The runtime whose measured-kernel calibration (a hardware profile's `calibration.runtimes`)
+    #: prices this one's kernels; None: its own id. A `base:` file runs its base's kernels, so it
+    #: inherits the base's unless it names another.
+    calibration: str | None = None
 
     @field_validator("devices")
     @classmethod
@@ -129,6 +148,10 @@ class RuntimeProfile(_Strict):
         if unknown:
             raise ValueError(f"unknown generation(s) {unknown}; allowed: {', '.join(GENERATIONS)}")
         return devices
+
+    @property
+    def calibration_id(self) -> str:
+        return self.calibration or self.id
 
     def runs_on(self, generation: str) -> bool:
         """Whether the runtime supports this device generation (`archs`; None: every one)."""

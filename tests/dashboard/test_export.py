@@ -38,7 +38,8 @@ def test_export_carries_version_inputs_provenance_and_every_tab():
     assert data["provenance"]["device"]["runtime"] == "vllm"
     assert data["provenance"]["runtime"]["runtime"] == "vllm"
     assert set(data["provenance"]["runtime"]["host_costs"]) <= {"per_step", "per_seq_per_step",
-                                                                "per_kernel_eager", "per_draft_step",
+                                                                "per_kernel_eager", "per_kernel_ungraphed",
+                                                                "per_draft_step",
                                                                 "per_drafted_token", "per_request"}
     tabs = data["tabs"]
     assert {"breakdown", "sweep", "frontier", "serving", "decoding", "rl_rollouts"} <= set(tabs)

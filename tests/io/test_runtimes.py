@@ -31,7 +31,7 @@ def write(tmp_path, name, text):
 
 @pytest.mark.parametrize("extra, field", [
     ("colour: blue\n", "colour"),
-    ("cuda_graphs: {max_capture_batch: many}\n", "cuda_graphs.max_capture_batch"),
+    ("cuda_graphs: {max_capture_size: many}\n", "cuda_graphs.max_capture_size"),
     ("scheduler: {gpu_memory_utilization: 1.5}\n", "scheduler.gpu_memory_utilization"),
     ("scheduler: {kv_cache_free_fraction: 0}\n", "scheduler.kv_cache_free_fraction"),
     ("devices: {volta: {cuda_graphs: {enabled: false}}}\n", "devices"),
@@ -41,7 +41,7 @@ def write(tmp_path, name, text):
     ("host: {per_step: {value_s: 3600, source: x}}\n", "host.per_step.value_s"),
     ("scheduler: {max_num_seqs: 1000000000}\n", "scheduler.max_num_seqs"),
     ("scheduler: {block_size: 0}\n", "scheduler.block_size"),
-    ("cuda_graphs: {max_capture_batch: 100000000}\n", "cuda_graphs.max_capture_batch"),
+    ("cuda_graphs: {max_capture_size: 100000000}\n", "cuda_graphs.max_capture_size"),
 ])
 def test_bad_runtime_is_one_sentence_naming_file_and_field(tmp_path, extra, field):
     path = write(tmp_path, "bad.yaml", VALID + extra)
@@ -70,7 +70,7 @@ def test_base_override_changes_one_field_and_inherits_the_rest(tmp_path):
                  "devices: {hopper: {kernels: {attention_decode: fa2}}}\n")
     mine, vllm = load_runtime(path), load_runtime("vllm")
     assert mine.id == "vllm-eager" and not mine.cuda_graphs.enabled
-    assert mine.cuda_graphs.max_capture_batch == vllm.cuda_graphs.max_capture_batch
+    assert mine.cuda_graphs.max_capture_size == vllm.cuda_graphs.max_capture_size
     assert mine.scheduler == vllm.scheduler and mine.kernels == vllm.kernels
     hopper = mine.on("hopper").kernels
     assert (hopper.attention_prefill, hopper.attention_decode) == ("fa3", "fa2")  # deep merge
@@ -82,6 +82,22 @@ def test_base_chain_of_paths_resolves_next_to_the_file(tmp_path):
     b = write(tmp_path, "b.yaml", "base: a.yaml\nid: bee\nscheduler: {block_size: 32}\n")
     bee = load_runtime(b)
     assert (bee.id, bee.scheduler.max_num_seqs, bee.scheduler.block_size) == ("bee", 64, 32)
+    assert bee.calibration_id == "vllm"  # priced with the kernels of the runtime at the chain's end
+
+
+def test_a_base_runtime_is_priced_with_its_bases_kernel_calibration(tmp_path):
+    from perfsim.cost.runtime import resolve_deployment
+    from perfsim.io.load import load_hardware
+
+    h100 = load_hardware("h100-sxm")
+    mine = write(tmp_path, "mine.yaml", "base: vllm\nhost: {per_step: {value_s: 0.001, source: test}}\n")
+    priced, execution = resolve_deployment(mine, h100)
+    assert execution.runtime_id == "mine" and execution.calibration_id == "vllm"
+    assert priced is resolve_deployment("vllm", h100)[0]  # the same calibrated view
+    other = write(tmp_path, "other.yaml", "base: vllm\ncalibration: sglang\n")
+    assert resolve_deployment(other, h100)[0] is resolve_deployment("sglang", h100)[0]
+    own = write(tmp_path, "own.yaml", "base: vllm\ncalibration: null\n")  # its own kernels: priors here
+    assert resolve_deployment(own, h100)[0] is h100
 
 
 def test_base_errors_name_the_file(tmp_path):

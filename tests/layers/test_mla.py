@@ -10,6 +10,7 @@ from perfsim.cost.memory import kv_bytes_per_token, memory
 from perfsim.io.hf_import import model_from_hf_config
 from perfsim.layers import DECODE, PREFILL
 from perfsim.ops import Attention
+from perfsim.ops.mla_attention import MLAAttention
 from perfsim.spec.deployment import Execution
 from perfsim.spec.model import MLASpec, ModelSpec
 
@@ -83,9 +84,9 @@ def test_decode_is_absorbed_mqa_and_prefill_is_expanded():
     step = StepBatch(decode_seqs=8, decode_context=1000, prefill_seqs=1, prefill_tokens=512, prefill_past=256)
     k = _kernels(v3, step, tp=8)
     dec, pre = k["attn_decode"].op, k["attn_prefill"].op
-    assert isinstance(dec, Attention) and (dec.num_heads, dec.num_kv_heads, dec.head_dim) == (16, 1, 576)
-    assert dec.v_head_dim == 512 and dec.shared_kv
-    assert (pre.num_heads, pre.num_kv_heads, pre.head_dim, pre.v_head_dim) == (16, 16, 192, 128)
+    assert isinstance(dec, MLAAttention) and dec.absorbed and not pre.absorbed
+    assert dec.num_heads == pre.num_heads == 16 and dec._dims == (576, 512, 1)
+    assert pre._dims == (192, 128, 16)
     assert k["attn_decode"].role is DECODE and k["q_absorb"].role is DECODE and k["v_absorb"].role is DECODE
     assert k["kv_b_proj"].role is PREFILL and k["kv_b_proj"].op.m == 512 + 256
     # decode reads the cached latent once per key: 576 values, not K and V of 128 heads

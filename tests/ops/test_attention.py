@@ -149,3 +149,71 @@ def test_fp8_query_pass_costs_a_kernel_and_its_bytes(h100):
     assert kernel_time(passed, op) == pytest.approx(kernel_time(h100, op) + extra, rel=1e-9)
     fp8_query = Attention("prefill", 8, 1024, 1024, 32, 8, 128, dtype="fp8", kv_dtype="fp8")
     assert kernel_time(passed, fp8_query) == kernel_time(h100, fp8_query)  # already fp8: no pass
+
+
+def _grouped_limit(hw, **figures):
+    """`hw` whose default decode kernel serves at most 32 query heads per KV-head pass."""
+    return _with(hw, "attention", decode_max_group=32, **figures)
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=st.integers(1, 256), kv=st.integers(1, 32768), group=st.sampled_from([2, 8, 16, 32]))
+def test_groups_within_the_limit_price_as_one_pass_per_kv_head(h100, batch, kv, group):
+    op = Attention("decode", batch, 1, kv, 4 * group, 4, 128)
+    limited = _grouped_limit(h100, decode_head_item_s=1e-7, decode_reread_e_bw=0.1)
+    assert kernel_time(limited, op) == kernel_time(h100, op)
+
+
+@settings(max_examples=50, deadline=None)
+@given(batch=st.integers(4, 64), kv=st.integers(8192, 32768), group=st.sampled_from([48, 64, 128]))
+def test_groups_past_the_limit_reread_their_kv_head_per_query_head(h100, batch, kv, group):
+    """TensorRT-LLM's XQA takes at most 32 query heads per KV head; a larger group falls back to
+    masked MHA, which streams the KV head once per query head: far slower than one shared pass,
+    and slower still the slower the re-reads."""
+    op = Attention("decode", batch, 1, kv, group, 1, 128)
+    fast, slow = (_grouped_limit(h100, decode_reread_e_bw=e) for e in (2.0, 0.5))
+    shared = kernel_time(h100, op)
+    assert kernel_time(fast, op) > 4 * shared
+    assert kernel_time(slow, op) > 3 * kernel_time(fast, op)
+    rereads = batch * kv * (group - 1) * 2 * 128 * 2.0
+    assert kernel_time(fast, op) > rereads / (h100.memory.peak_bw_bytes_per_s * 2.0)
+
+
+def test_mha_runs_the_per_head_kernel_with_its_own_item_cost(h100):
+    """Plain MHA (group 1) has no group to share a pass: with a per-head kernel it pays
+    decode_head_item_s per (sequence, head), not decode_item_s."""
+    op = Attention("decode", 1024, 1, 16, 32, 32, 128)
+    base = _with(h100, "attention", decode_item_s=4e-8)
+    cheap = _grouped_limit(base.model_copy(), decode_item_s=4e-8, decode_head_item_s=1e-8)
+    assert kernel_time(cheap, op) < kernel_time(base, op) - 1024 * 32 * 2.5e-8
+    grouped = Attention("decode", 1024, 1, 16, 32, 8, 128)  # within the limit: unchanged
+    assert kernel_time(cheap, grouped) == kernel_time(base, grouped)
+
+
+def test_fp8_cache_saves_the_per_head_kernel_no_rereads(h100):
+    """The per-head kernel converts fp8 keys element by element: its re-reads cost what bf16's do."""
+    limited = _grouped_limit(h100, decode_reread_e_bw=1.5)
+    bf16 = Attention("decode", 8, 1, 16384, 64, 1, 128)
+    fp8 = Attention("decode", 8, 1, 16384, 64, 1, 128, kv_dtype="fp8")
+    assert kernel_time(limited, fp8) == pytest.approx(kernel_time(limited, bf16), rel=0.02)
+
+
+def test_mla_shaped_attention_never_takes_the_per_head_path(h100):
+    limited = _grouped_limit(h100, decode_reread_e_bw=0.1)
+    mla = Attention("decode", 8, 1, 8192, 128, 1, 576, v_head_dim=512, shared_kv=True)
+    assert kernel_time(limited, mla) == kernel_time(h100, mla)
+
+
+def test_window_decode_pays_for_split_ctas_over_the_whole_history(h100):
+    """XQA splits the whole history (a CTA per 128 tokens, up to 8 waves), so a 128-token window
+    over 64k tokens costs more than over 256, by at most the capped CTA count."""
+    split = _grouped_limit(h100, decode_split_cta_s=2e-8)
+    short, long = (Attention("decode", 16, 1, kv, 32, 8, 64, window=128) for kv in (256, 65536))
+    extra = kernel_time(split, long) - kernel_time(split, short)
+    assert 0 < extra <= 2e-8 * 8 * h100.compute.sm_count + 1e-12
+    assert kernel_time(h100, long) == pytest.approx(kernel_time(h100, short), rel=1e-6)
+    fp8 = Attention("decode", 16, 1, 65536, 32, 8, 64, window=128, kv_dtype="fp8")
+    # an fp8 cache has its own figure (sm90's QGMMA kernel pays none)
+    fp8_split = _with(split, "attention", kv_fp8={"decode_split_cta_s": 2e-8})
+    no_split_fp8 = _with(split, "attention", kv_fp8={"decode_split_cta_s": 0.0})
+    assert kernel_time(no_split_fp8, fp8) < kernel_time(fp8_split, fp8)

@@ -60,3 +60,20 @@ def test_published_h100_square_gemm_curve(data_file):
         predicted = 2 * n**3 / kernel_time(h100, Gemm(n, n, n)) / 1e12
         if n >= 2048:
             assert predicted == pytest.approx(float(row["measured_tflops"]), rel=0.15), n
+
+
+def test_cta_bandwidth_share_slows_only_gemms_with_few_tiles(h100):
+    from perfsim.calibration.fit import with_fitted
+
+    capped = with_fitted(h100, {"gemm.cta_bw_share": 1.0})
+    narrow = Gemm(64, 256, 65536, "fp8")  # 1-2 output tiles, no CUDA-core GEMV for fp8
+    wide = Gemm(8192, 8192, 8192, "fp8")
+    assert kernel_time(capped, narrow) > 2 * kernel_time(h100, narrow)
+    assert kernel_time(capped, wide) == pytest.approx(kernel_time(h100, wide))
+
+
+def test_mainloop_efficiency_slows_compute_bound_gemms_only(h100):
+    big, skinny = (8192, 8192, 8192), (1, 8192, 8192)
+    assert kernel_time(h100, Gemm(*big, "fp8", mainloop_e=0.5)) > 1.8 * kernel_time(h100, Gemm(*big, "fp8"))
+    assert kernel_time(h100, Gemm(*skinny, "fp8", mainloop_e=0.5)) == pytest.approx(
+        kernel_time(h100, Gemm(*skinny, "fp8")), rel=0.02)

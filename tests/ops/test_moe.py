@@ -68,3 +68,34 @@ def test_one_decode_token_on_an_expert_parallel_mixtral_reads_a_whole_expert(h10
     assert ep == pytest.approx(4 * tp, rel=1e-6)
     assert kernel_time(h100, MoE(1, 6144, 16384, 8, 2, expert_parallel=8)) > kernel_time(
         h100, MoE(1, 6144, 16384 // 8, 8, 2))
+
+
+def test_expert_cost_is_paid_per_expert_touched(h100):
+    from perfsim.calibration.fit import with_fitted
+
+    hw = with_fitted(h100, {"moe.expert_s": 2e-6})
+    for tokens in (1, 4, 4096):
+        op = MoE(tokens, 2048, 64, 256, 8).without_router()
+        added = kernel_time(hw, op) - kernel_time(h100, op)
+        assert added == pytest.approx(2e-6 * experts_touched(tokens, 256, 8), rel=1e-6)
+    assert kernel_time(hw, MoE(0, 2048, 64, 256, 8)) == 0.0
+
+
+def test_a_runner_uses_its_own_figures_and_the_default_runner_ignores_them(h100):
+    from perfsim.calibration.fit import with_fitted
+
+    hw = with_fitted(h100, {"moe.flashinfer_cutlass.grouped_gemm_e": 0.3})
+    fused = MoE(64, 2688, 1856, 128, 6).without_router()
+    cutlass = MoE(64, 2688, 1856, 128, 6, runner="flashinfer_cutlass").without_router()
+    assert kernel_time(hw, fused) == kernel_time(h100, fused)
+    assert kernel_time(hw, cutlass) > 2 * kernel_time(h100, fused)
+
+
+def test_mainloop_efficiency_matters_once_experts_are_compute_bound(h100):
+    from perfsim.calibration.fit import with_fitted
+
+    hw = with_fitted(h100, {"moe.block_fp8.mainloop_e": 0.25})
+    decode = MoE(1, 7168, 2048, 256, 8, dtype="fp8").without_router()
+    prefill = MoE(16384, 7168, 2048, 256, 8, dtype="fp8").without_router()
+    assert kernel_time(hw, decode) < 1.5 * kernel_time(h100, decode)  # weight streaming
+    assert kernel_time(hw, prefill) > 2.5 * kernel_time(h100, prefill)

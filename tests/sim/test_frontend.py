@@ -92,7 +92,11 @@ def test_an_offline_batch_has_no_api_server():
     batch = perfsim.sim.Batch(np.full(8, 128), np.full(8, 16))
     result = perfsim.simulate_serving(LLAMA, H100, batch, runtime=runtime)
     assert result.meta["api_server_s"] == 0.0
-    assert result.requests.ttft_s.max() < 0.05  # one prefill of 8 x 128 tokens, no API server
+    # one prefill of 8 x 128 tokens, no API server: the same TTFT as with no per-request cost at all
+    del data["host"]["per_request"]
+    bare = perfsim.simulate_serving(LLAMA, H100, batch, runtime=RuntimeProfile.model_validate(data))
+    np.testing.assert_allclose(result.requests.ttft_s, bare.requests.ttft_s, rtol=1e-12)
+    assert result.requests.ttft_s.max() < 0.1
     served = perfsim.simulate_serving(LLAMA, H100, perfsim.ClosedLoop(8, 128, 16, num_requests=8),
                                       runtime=runtime)
     assert served.meta["api_server_s"] == 0.05 and served.requests.ttft_s.min() >= 0.05

@@ -44,7 +44,7 @@ def test_vllm_picks_fa3_on_hopper_flashinfer_on_blackwell_and_fa2_elsewhere():
     assert {vllm.on(a).kernels.attention_prefill for a in ("ampere", "ada")} == {"fa2"}
     # vLLM's own per-device batch rule (EngineConfig.resolved) applies: the runtime leaves them None
     assert vllm.scheduler.max_num_seqs is None and vllm.scheduler.max_batched_tokens is None
-    assert vllm.cuda_graphs.max_capture_batch == 512
+    assert vllm.cuda_graphs.max_capture_size == 512
 
 
 def test_runtimes_differ_where_their_engines_do():
@@ -52,7 +52,7 @@ def test_runtimes_differ_where_their_engines_do():
     assert trt.scheduler.policy == "guaranteed_no_evict" and trt.scheduler.kv_cache_free_fraction == 0.9
     assert trt.kernels.attention_decode == "trtllm-fmha"
     assert hf.scheduler.policy == "prefill_first" and not hf.cuda_graphs.enabled
-    assert cpp.cuda_graphs.enabled and cpp.cuda_graphs.max_capture_batch == 1
+    assert cpp.cuda_graphs.enabled and cpp.cuda_graphs.max_capture_size == 1
     assert not cpp.on("x86-64").cuda_graphs.enabled
 
 

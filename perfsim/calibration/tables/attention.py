@@ -105,7 +105,11 @@ def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
     if (frame["kv_dtype"] == "fp8").all():
         # fp8-cache figures refine the bf16-cache ones (fitted after them, on their own labels)
         if phase == "decode":  # after prefill, which fits the query pass decode pays too
-            return {"attention.kv_fp8.decode_e_bw": FRACTION, "attention.kv_fp8.decode_item_s": (1e-10, 1e-6)}
+            bounds = {"attention.kv_fp8.decode_e_bw": FRACTION,
+                      "attention.kv_fp8.decode_item_s": (1e-10, 1e-6)}
+            if att.of(impl, "decode").decode_split_cta_s is not None:
+                bounds["attention.kv_fp8.decode_split_cta_s"] = (1e-12, 1e-6)
+            return bounds
         if (frame["dtype"] != "fp8").any():  # a query in another dtype may be quantised first
             bounds["attention.kv_fp8.query_quant_e_bw"] = FRACTION
         return bounds | {"attention.kv_fp8.prefill_e": (1e-3, 2.2), "attention.kv_fp8.kv_half": LENGTH}
@@ -118,6 +122,24 @@ def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
         bounds[figure_path(att, impl, "t_fixed_s")] = SECONDS
         bounds[figure_path(att, impl, "decode_e_bw")] = FRACTION
         bounds[figure_path(att, impl, "decode_item_s")] = (1e-10, 1e-6)
+        bounds |= _per_head_bounds(att, impl, frame)
+        if att.of(impl, "decode").decode_split_cta_s is not None:
+            bounds[figure_path(att, impl, "decode_split_cta_s")] = (1e-10, 1e-6)
+    return bounds
+
+
+def _per_head_bounds(att: AttentionEfficiency, impl: str | None, frame: pd.DataFrame) -> Bounds:
+    """The per-query-head decode kernel's figures, where `impl` has one (decode_max_group set)
+    and the rows run it (MHA, or groups above the limit, with and without re-read KV heads)."""
+    limit = att.of(impl, "decode").decode_max_group
+    if limit is None:
+        return {}
+    group = frame["num_heads"] // frame["num_kv_heads"]
+    bounds: Bounds = {}
+    if ((group == 1) | (group > limit)).any():
+        bounds[figure_path(att, impl, "decode_head_item_s")] = (1e-10, 1e-6)
+    if (group > limit).any():
+        bounds[figure_path(att, impl, "decode_reread_e_bw")] = (1e-2, 4.0)
     return bounds
 
 

@@ -26,7 +26,7 @@ from perfsim.calibration.tables.family import (
     finish,
     grouped_time,
 )
-from perfsim.ops import Elementwise, Gemm
+from perfsim.ops import ActivationQuant, Gemm
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from perfsim.spec.hardware import HardwareProfile
 
 _SHAPE = ("dtype", "scaling", "m", "n", "k")
-#: Elements per fp8 scale in block-scaled (DeepSeek-style) activation quantisation.
-QUANT_BLOCK = 128
 
 
 def rows(raw: pd.DataFrame, runtime: str) -> pd.DataFrame:
@@ -57,19 +55,18 @@ def rows(raw: pd.DataFrame, runtime: str) -> pd.DataFrame:
 #: dynamically (zero the scale, reduce the absmax into it, quantise: three kernels); SGLang's is
 #: taken as dynamic (absmax, quantise).
 PER_TENSOR_INPUT = {"vllm": "static", "tensorrt-llm": "dynamic_zeroed"}
+#: Per-token cost of a quantisation kernel: 10 ps (no such floor) to 100 ns per row.
+ROW_SECONDS = (1e-11, 1e-7)
+#: One CTA's bandwidth in SMs' fair shares: 0.1 to 100.
+CTA_SHARE = (0.1, 100.0)
 
 
-def activation_quant(m, k, scaling: str, runtime: str = "") -> list[Elementwise]:
+def activation_quant(m, k, scaling: str, runtime: str = "") -> list[ActivationQuant]:
     """Quantisation of the bf16 activation an fp8 linear runs before its GEMM."""
-    quantize = Elementwise("quantize_fp8", 2.0 * m * k, m * k)
     if scaling == "tensor":
-        kind = PER_TENSOR_INPUT.get(runtime, "dynamic")
-        if kind == "static":
-            return [quantize]
-        absmax = [Elementwise("absmax", 2.0 * m * k, 4.0), quantize]
-        return [Elementwise("scale_init", 0.0, 4.0), *absmax] if kind == "dynamic_zeroed" else absmax
+        return [ActivationQuant(m, k, PER_TENSOR_INPUT.get(runtime, "dynamic"))]
     if scaling == "block":
-        return [Elementwise("quantize_fp8_block", 2.0 * m * k, m * k + 4.0 * m * k / QUANT_BLOCK)]
+        return [ActivationQuant(m, k, "block")]
     return []
 
 
@@ -77,7 +74,9 @@ def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarra
     def ops(key, group):
         dtype, scaling = key
         m, n, k = arr(group, "m"), arr(group, "n"), arr(group, "k")
-        return [Gemm(m, n, k, dtype), *activation_quant(m, k, scaling, runtime)]
+        mainloop_e = hw.efficiency_in_use.gemm.block_scaled_e if scaling == "block" else 1.0
+        gemm = Gemm(m, n, k, dtype, mainloop_e=mainloop_e)
+        return [gemm, *activation_quant(m, k, scaling, runtime)]
 
     return grouped_time(hw, frame, ("dtype", "scaling"), ops)
 
@@ -85,7 +84,21 @@ def predict(hw: HardwareProfile, frame: pd.DataFrame, runtime: str) -> np.ndarra
 def params(frame: pd.DataFrame, hw: HardwareProfile, runtime: str) -> Bounds:
     bounds = {f"gemm.e_max.{d}": FRACTION for d in sorted(frame["dtype"].unique())}
     bounds |= {f"gemm.tiles.{i}.2": FRACTION for i in range(1, len(hw.efficiency_in_use.gemm.tiles))}
-    return bounds | {"gemm.k_half": LENGTH, "gemm.t_fixed_s": SECONDS, "gemm.e_bw": FRACTION}
+    bounds |= {"gemm.k_half": LENGTH, "gemm.t_fixed_s": SECONDS, "gemm.e_bw": FRACTION}
+    if set(frame["scaling"]) & {"tensor", "block"}:  # narrow fp8 GEMMs show the per-CTA stream
+        bounds["gemm.cta_bw_share"] = CTA_SHARE
+    return bounds | quant_params(frame)
+
+
+def quant_params(frame: pd.DataFrame) -> Bounds:
+    """The activation-quantisation figures (and the block-scaled main loop) fp8 rows determine."""
+    bounds: Bounds = {}
+    for scaling in sorted(set(frame["scaling"]) & {"tensor", "block"}):
+        bounds |= {f"gemm.quant_{scaling}.e_bw": FRACTION, f"gemm.quant_{scaling}.row_s": ROW_SECONDS,
+                   f"gemm.quant_{scaling}.t_fixed_s": SECONDS}
+    if "block" in set(frame["scaling"]):
+        bounds["gemm.block_scaled_e"] = FRACTION
+    return bounds
 
 
 FAMILY = Family("gemm", ("gemm_perf.parquet",), rows, predict, params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perfsim.calibration.tables import attention, comm, gdn, gemm, moe
+from perfsim.calibration.tables import attention, comm, gdn, gemm, mla, mla_bmm, moe
 from perfsim.calibration.tables.family import Family
 from perfsim.calibration.tables.reader import TableSource, check_system
 
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 #: Mapped families, in fit order: memory-bound conv first (it moves memory.*), then GEMM, which
 #: MoE builds on.
 FAMILIES: dict[str, Family] = {"linear_attention": gdn.FAMILY, "gemm": gemm.FAMILY,
-                               "attention": attention.FAMILY, "moe": moe.FAMILY, "comm": comm.FAMILY}
+                               "attention": attention.FAMILY, "mla": mla.FAMILY, "mla_bmm": mla_bmm.FAMILY,
+                               "moe": moe.FAMILY, "comm": comm.FAMILY}
 #: The aiconfigurator-core release the committed figures were fitted from.
 PACKAGE_VERSION = "0.12.0"
 #: Device profile each allowed system prices with.
