@@ -232,6 +232,7 @@ def _with_fitted(priors: dict[str, Any], fitted: dict[str, Any], where: str) -> 
     the bad path when a value is not a valid figure there."""
     data: dict[str, Any] = _mutable(priors)
     for path, value in fitted.items():
+        efficiency_node(data, path)  # an unknown path is refused in its own sentence
         *parents, leaf = path.split(".")
         target = efficiency_node(data, ".".join(parents)) if parents else data
         if isinstance(target, list):
