@@ -114,14 +114,16 @@ MOE_RUNNERS = ("fused", "flashinfer_cutlass")
 class MoEEfficiency(_Strict):
     """Fused-MoE modules relative to the dense GEMM model: grouped GEMMs over ragged per-expert
     token counts run below a dense GEMM of the same padded tiles, and the module adds its own
-    fixed cost (routing metadata, alignment). Defaults leave the dense model unchanged."""
+    fixed cost (routing metadata, alignment). Defaults are the dense model's, except the main loop."""
 
     #: Both grouped GEMMs' time is divided by this (weight streaming and main loop alike).
     grouped_gemm_e: Fraction = 1.0
     #: The grouped main loop's peak relative to the dense GEMM's, on top: a kernel that streams
     #: expert weights well can still multiply slowly once tokens per expert make it compute-bound
-    #: (block-scaled promotion, tiles tuned for decode).
-    mainloop_e: Fraction = 1.0
+    #: (block-scaled promotion, tiles tuned for decode). Prior 0.8: the median of the shared figure
+    #: fitted on aiconfigurator-core 0.12.0's MoE tables (H100 vLLM 0.79, SGLang 0.80, TensorRT-LLM
+    #: 0.90; A100 SGLang 0.61; benchmarks/fidelity_kernels.py).
+    mainloop_e: Fraction = 0.8
     t_fixed_s: NonNegative = 0.0
     #: Seconds per expert that receives tokens, whatever its token count: the grouped GEMMs set
     #: up, fill and drain one problem per expert (FlashInfer's CUTLASS runner on H100: ~1.8 us per

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 from perfsim.spec.gemm_figures import MoEEfficiency, MoEPathFigures, QuantKernelFigures
 
 
-def test_defaults_are_the_dense_model():
+def test_defaults_are_the_dense_model_but_for_the_fitted_main_loop_prior():
     path = MoEEfficiency().path("none")
-    assert path == (1.0, 1.0, 0.0, 0.0)
+    assert path == (1.0, 0.8, 0.0, 0.0)
     assert QuantKernelFigures().row_s == 0.0 and QuantKernelFigures().e_bw is None
 
 
@@ -19,7 +19,7 @@ def test_runner_figures_come_before_the_scaling_path_and_fall_back_field_by_fiel
                         flashinfer_cutlass=MoEPathFigures(grouped_gemm_e=0.25, expert_s=2e-6))
     assert eff.path("tensor") == (0.3, 0.5, 1e-5, 1e-7)
     assert eff.path("tensor", "flashinfer_cutlass") == (0.25, 0.5, 1e-5, 2e-6)
-    assert eff.path("none", "flashinfer_cutlass") == (0.25, 1.0, 1e-5, 2e-6)
+    assert eff.path("none", "flashinfer_cutlass") == (0.25, 0.8, 1e-5, 2e-6)
     assert eff.path("none", "fused").grouped_gemm_e == 0.9
 
 
